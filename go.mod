@@ -1,0 +1,3 @@
+module github.com/centrapos/centrapos
+
+go 1.26
