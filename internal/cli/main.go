@@ -1,0 +1,71 @@
+// Package cli is the wiring of the centrapos command: it parses the
+// sub-command and its flags and runs it until its context is cancelled. The
+// command's main only handles signals and exit codes, so tests start the
+// real program here, on port 0 with temporary files.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Main runs centrapos sub-commands, writing to Stdout and Stderr.
+type Main struct {
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// UsageError is a mistake in the command line; the command exits with 2.
+type UsageError struct{ Msg string }
+
+// Error returns the message.
+func (e UsageError) Error() string { return e.Msg }
+
+// command is one sub-command.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands returns the sub-commands by name.
+func (m *Main) commands() map[string]command {
+	return map[string]command{
+		"version": {"print the version and build information", runVersion},
+	}
+}
+
+// Run runs the sub-command named by args[0] with the remaining arguments.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	cmds := m.commands()
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		m.usage(cmds)
+		if len(args) == 0 {
+			return UsageError{"no command given"}
+		}
+		return nil
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		m.usage(cmds)
+		return UsageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	return c.run(ctx, args[1:], m.Stdout, m.Stderr)
+}
+
+func (m *Main) usage(cmds map[string]command) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("usage: centrapos <command> [flags]\n\ncommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	b.WriteString("\nRun `centrapos <command> -h` for a command's flags.\n")
+	io.WriteString(m.Stderr, b.String())
+}
