@@ -1,0 +1,196 @@
+package centrapay
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/centrapos/centrapos/clock"
+)
+
+// DefaultBaseURL is Centrapay's production API.
+const DefaultBaseURL = "https://service.centrapay.com"
+
+// Client calls Centrapay's Payment Request API with one merchant-terminal
+// API key. It is safe for concurrent use. Every method returns a known
+// answer, a *Error (Centrapay refused), or an *UnknownOutcomeError (the call
+// may or may not have taken effect).
+type Client struct {
+	baseURL   *url.URL
+	apiKey    string
+	http      *http.Client
+	timeout   time.Duration
+	userAgent string
+	logger    *slog.Logger
+	clock     clock.Clock
+	retry     RetryPolicy
+	budget    *Budget
+	rateLimit int
+}
+
+// Option configures a Client; NewClient returns its error.
+type Option func(*Client) error
+
+// NewClient returns a client configured by opts. An API key is required.
+func NewClient(opts ...Option) (*Client, error) {
+	u, _ := url.Parse(DefaultBaseURL)
+	c := &Client{
+		baseURL:   u,
+		http:      &http.Client{},
+		timeout:   10 * time.Second,
+		userAgent: "centrapos",
+		clock:     clock.Real{},
+		retry:     DefaultRetryPolicy,
+	}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, fmt.Errorf("centrapay: new client: %w", err)
+		}
+	}
+	if c.apiKey == "" {
+		return nil, errors.New("centrapay: new client: an API key is required (WithAPIKey)")
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.budget == nil {
+		c.budget = NewBudget(c.rateLimit, c.clock)
+	}
+	return c, nil
+}
+
+// WithBaseURL sets the API's base URL; it must be an absolute http or https
+// URL.
+func WithBaseURL(raw string) Option {
+	return func(c *Client) error {
+		u, err := url.Parse(strings.TrimRight(raw, "/"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("base URL %q: must be an absolute http or https URL", raw)
+		}
+		c.baseURL = u
+		return nil
+	}
+}
+
+// WithAPIKey sets the merchant-terminal API key sent as X-Api-Key.
+func WithAPIKey(key string) Option {
+	return func(c *Client) error {
+		key = strings.TrimSpace(key)
+		if key == "" {
+			return errors.New("API key is empty")
+		}
+		c.apiKey = key
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client (and so the transport).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("HTTP client is nil")
+		}
+		c.http = hc
+		return nil
+	}
+}
+
+// WithTimeout sets the timeout of each HTTP attempt (default 10 s).
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("timeout %v: must be positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error {
+		if strings.TrimSpace(ua) == "" {
+			return errors.New("user agent is empty")
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithLogger sets the logger for per-attempt debug lines; the API key is
+// never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) error {
+		if l == nil {
+			return errors.New("logger is nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithClock sets the clock used for backoff waits and the rate budget.
+func WithClock(k clock.Clock) Option {
+	return func(c *Client) error {
+		if k == nil {
+			return errors.New("clock is nil")
+		}
+		c.clock = k
+		return nil
+	}
+}
+
+// WithRetryPolicy sets how calls that are safe to retry are retried.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(c *Client) error {
+		if p.MaxAttempts < 1 {
+			return fmt.Errorf("retry policy: MaxAttempts %d: must be at least 1", p.MaxAttempts)
+		}
+		if p.BaseDelay < 0 || p.MaxDelay < p.BaseDelay {
+			return fmt.Errorf("retry policy: delays %v..%v: need 0 <= BaseDelay <= MaxDelay", p.BaseDelay, p.MaxDelay)
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// WithBudget shares b between every client using one API key.
+func WithBudget(b *Budget) Option {
+	return func(c *Client) error {
+		if b == nil {
+			return errors.New("budget is nil")
+		}
+		c.budget = b
+		return nil
+	}
+}
+
+// WithRateLimit gives the client its own budget of perMinute requests per
+// minute (default 200).
+func WithRateLimit(perMinute int) Option {
+	return func(c *Client) error {
+		if perMinute <= 0 {
+			return fmt.Errorf("rate limit %d: must be positive", perMinute)
+		}
+		c.rateLimit = perMinute
+		return nil
+	}
+}
+
+// Budget returns the client's rate budget.
+func (c *Client) Budget() *Budget { return c.budget }
+
+// String describes the client without its API key.
+func (c *Client) String() string {
+	return fmt.Sprintf("centrapay.Client{baseURL: %s, apiKey: [redacted]}", c.baseURL)
+}
+
+// GoString is String, so %#v does not print the key either.
+func (c *Client) GoString() string { return c.String() }
+
+// Format prints String for every verb, so no verb shows the key.
+func (c *Client) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
