@@ -21,7 +21,7 @@ const DefaultBaseURL = "https://service.centrapay.com"
 // may or may not have taken effect).
 type Client struct {
 	baseURL   *url.URL
-	apiKey    string
+	apiKey    secret
 	http      *http.Client
 	timeout   time.Duration
 	userAgent string
@@ -83,7 +83,7 @@ func WithAPIKey(key string) Option {
 		if key == "" {
 			return errors.New("API key is empty")
 		}
-		c.apiKey = key
+		c.apiKey = secret(key)
 		return nil
 	}
 }
@@ -185,12 +185,25 @@ func WithRateLimit(perMinute int) Option {
 func (c *Client) Budget() *Budget { return c.budget }
 
 // String describes the client without its API key.
-func (c *Client) String() string {
+func (c Client) String() string {
 	return fmt.Sprintf("centrapay.Client{baseURL: %s, apiKey: [redacted]}", c.baseURL)
 }
 
 // GoString is String, so %#v does not print the key either.
-func (c *Client) GoString() string { return c.String() }
+func (c Client) GoString() string { return c.String() }
 
 // Format prints String for every verb, so no verb shows the key.
-func (c *Client) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
+func (c Client) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
+
+// secret holds the API key; every fmt verb prints it redacted, so even a
+// printed Client value does not show it.
+type secret string
+
+// String returns a placeholder.
+func (secret) String() string { return "[redacted]" }
+
+// GoString returns a placeholder.
+func (secret) GoString() string { return "[redacted]" }
+
+// Format prints a placeholder for every verb.
+func (secret) Format(f fmt.State, verb rune) { fmt.Fprint(f, "[redacted]") }

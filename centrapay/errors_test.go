@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -157,7 +158,10 @@ func TestUnknownOutcomes(t *testing.T) {
 		{"204", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }},
 		{"302", func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Location", "/x"); w.WriteHeader(302) }},
 		{"418", func(w http.ResponseWriter, r *http.Request) { reply(w, 418, `{"message":"TEAPOT"}`) }},
-		{"403 html from a proxy", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(403); w.Write([]byte("<html>denied</html>")) }},
+		{"403 html from a proxy", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(403)
+			w.Write([]byte("<html>denied</html>"))
+		}},
 		{"connection reset", hijackClose},
 		{"timeout", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }},
 	}
@@ -165,8 +169,8 @@ func TestUnknownOutcomes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			mux, c, fake := setup(t, WithTimeout(50*time.Millisecond), WithHTTPClient(&http.Client{
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}))
-			n := 0
-			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { n++; tt.handler(w, r) })
+			var n atomic.Int32
+			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { n.Add(1); tt.handler(w, r) })
 			done := make(chan struct{})
 			defer close(done)
 			go advanceWhileWaiting(fake, done)
@@ -178,8 +182,8 @@ func TestUnknownOutcomes(t *testing.T) {
 			if errors.As(err, &e) && e.StatusCode != 429 {
 				t.Errorf("unknown outcome also matches *Error: %v", err)
 			}
-			if n != 3 {
-				t.Errorf("get sent %d times, want 3 (retried)", n)
+			if n.Load() != 3 {
+				t.Errorf("get sent %d times, want 3 (retried)", n.Load())
 			}
 			if resp != nil && resp.Attempts != 3 {
 				t.Errorf("Attempts = %d", resp.Attempts)

@@ -106,7 +106,7 @@ func (cl *Client) attempt(ctx context.Context, c call, u string, payload []byte)
 	if err != nil {
 		return nil, fmt.Errorf("centrapay: %s: %w", c.op, err)
 	}
-	req.Header.Set("X-Api-Key", cl.apiKey)
+	req.Header.Set("X-Api-Key", string(cl.apiKey))
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", cl.userAgent)
 	if payload != nil {

@@ -13,7 +13,7 @@ const testKey = "test-secret-key-7f3a"
 
 // setup returns a mux served on loopback and a client of it that retries
 // without sleeping, timed by a fake clock.
-func setup(t *testing.T, opts ...Option) (*http.ServeMux, *Client, *clock.Fake) {
+func setup(t testing.TB, opts ...Option) (*http.ServeMux, *Client, *clock.Fake) {
 	t.Helper()
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
