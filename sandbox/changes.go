@@ -1,0 +1,138 @@
+package sandbox
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/centrapos/centrapos/centrapay"
+)
+
+const voidWindow = 24 * time.Hour
+
+// void cancels an unpaid request or cancels and refunds a paid one.
+func (s *Sandbox) void(w http.ResponseWriter, r *http.Request, m *Merchant) {
+	req := s.find(w, r.PathValue("id"), m)
+	if req == nil {
+		return
+	}
+	if s.now().Sub(req.pr.CreatedAt.Time) > voidWindow {
+		apiError(w, http.StatusForbidden, string(centrapay.ErrVoidWindowExceeded), "the void window closed 24 h after createdAt")
+		return
+	}
+	switch req.pr.Status {
+	case centrapay.StatusExpired:
+		apiError(w, http.StatusForbidden, string(centrapay.ErrRequestExpired), "the request has expired")
+	case centrapay.StatusNew:
+		s.cancel(req, centrapay.CancelledByMerchant)
+		writeJSON(w, http.StatusOK, req.activities[len(req.activities)-1])
+	case centrapay.StatusCancelled:
+		if req.refunded > 0 {
+			apiError(w, http.StatusForbidden, string(centrapay.ErrAlreadyRefunded), "the request was voided and refunded")
+			return
+		}
+		writeJSON(w, http.StatusOK, req.activities[len(req.activities)-1])
+	case centrapay.StatusPaid:
+		if req.refunded >= req.paid {
+			apiError(w, http.StatusForbidden, string(centrapay.ErrAlreadyRefunded), "the payment was refunded")
+			return
+		}
+		amount := req.paid - req.refunded
+		req.refunded = req.paid
+		req.pr.Status = centrapay.StatusCancelled
+		req.pr.CancellationReason = centrapay.CancelledByMerchant
+		a := s.addActivity(req, centrapay.ActivityRefund, amount, nil)
+		writeJSON(w, http.StatusOK, a)
+	}
+}
+
+// refund refunds part or all of a paid request, once per externalRef.
+func (s *Sandbox) refund(w http.ResponseWriter, r *http.Request, m *Merchant) {
+	req := s.find(w, r.PathValue("id"), m)
+	if req == nil {
+		return
+	}
+	var in centrapay.RefundRequest
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.ExternalRef == "" {
+		apiError(w, http.StatusBadRequest, "INVALID_REQUEST", "externalRef: required")
+		return
+	}
+	amount, err := cents(in.Value.Amount, "value.amount")
+	if err == nil && in.Value.Currency != req.pr.Value.Currency {
+		err = fmt.Errorf("value.currency: must be %s", req.pr.Value.Currency)
+	}
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "INVALID_REQUEST", err.Error())
+		return
+	}
+	if prev, ok := req.refunds[in.ExternalRef]; ok {
+		if prev.Value.Amount.Cmp(in.Value.Amount) == 0 {
+			writeJSON(w, http.StatusOK, prev)
+			return
+		}
+		apiError(w, http.StatusForbidden, string(centrapay.ErrRepeatReference), "externalRef was used for a refund of another amount")
+		return
+	}
+	switch {
+	case req.paid == 0:
+		apiError(w, http.StatusForbidden, string(centrapay.ErrNotPaid), "the request is not paid")
+	case req.refunded >= req.paid:
+		apiError(w, http.StatusForbidden, string(centrapay.ErrAlreadyRefunded), "the payment was refunded in full")
+	case amount > req.paid-req.refunded:
+		apiError(w, http.StatusForbidden, string(centrapay.ErrInvalidAmount), fmt.Sprintf("at most %d can still be refunded", req.paid-req.refunded))
+	default:
+		req.refunded += amount
+		a := s.addActivity(req, centrapay.ActivityRefund, amount, func(a *centrapay.Activity) { a.ExternalRef = in.ExternalRef })
+		req.refunds[in.ExternalRef] = a
+		writeJSON(w, http.StatusOK, a)
+	}
+}
+
+// answerCondition accepts (the payment proceeds) or declines (the request
+// is cancelled) a merchant condition.
+func (s *Sandbox) answerCondition(w http.ResponseWriter, r *http.Request, m *Merchant) {
+	req := s.find(w, r.PathValue("id"), m)
+	if req == nil {
+		return
+	}
+	verb := r.PathValue("verb")
+	if verb != "accept" && verb != "decline" {
+		apiError(w, http.StatusNotFound, "NOT_FOUND", "no such route")
+		return
+	}
+	var c *centrapay.Condition
+	for i := range req.pr.MerchantConditions {
+		if string(req.pr.MerchantConditions[i].ID) == r.PathValue("cid") {
+			c = &req.pr.MerchantConditions[i]
+		}
+	}
+	switch {
+	case c == nil:
+		apiError(w, http.StatusForbidden, "RESOURCE_NOT_FOUND", "no condition "+r.PathValue("cid"))
+		return
+	case c.Status != centrapay.ConditionAwaitingMerchant:
+		apiError(w, http.StatusForbidden, string(centrapay.ErrConditionAlreadySet), "the condition was answered")
+		return
+	case req.pr.Status != centrapay.StatusNew:
+		apiError(w, http.StatusForbidden, string(centrapay.ErrConditionAlreadySet), "the request is "+string(req.pr.Status))
+		return
+	}
+	v, _ := req.pr.Value.Amount.Int64()
+	typ := centrapay.ActivityAcceptCondition
+	if verb == "accept" {
+		c.Status = centrapay.ConditionAccepted
+	} else {
+		c.Status = centrapay.ConditionDeclined
+		typ = centrapay.ActivityDeclineCondition
+	}
+	a := s.addActivity(req, typ, v, func(a *centrapay.Activity) { a.ConditionID = c.ID })
+	if verb == "accept" {
+		s.pay(req, "centrapay.nzd.test", v)
+	} else {
+		s.cancel(req, centrapay.CancelDeclinedByMerchant)
+	}
+	writeJSON(w, http.StatusOK, a)
+}

@@ -1,0 +1,352 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/centrapos/centrapos/centrapay"
+)
+
+// request is a Payment Request and what happened to it.
+type request struct {
+	pr         centrapay.PaymentRequest
+	merchant   *Merchant
+	scenario   string
+	activities []centrapay.Activity // oldest first
+	paid       int64
+	refunded   int64
+	refunds    map[string]centrapay.Activity // by refund externalRef
+	polled     bool
+}
+
+const (
+	defaultExpiry = 120
+	maxExpiry     = 86400
+	maxValue      = 100000000
+)
+
+func (s *Sandbox) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("POST /api/payment-requests", s.auth(s.create))
+	m.HandleFunc("GET /api/payment-requests/{id}", s.auth(s.get))
+	m.HandleFunc("GET /api/payment-requests/short-code/{code}", s.auth(s.getByShortCode))
+	m.HandleFunc("GET /api/payment-requests/external-ref/{ref}", s.auth(s.listByExternalRef))
+	m.HandleFunc("GET /api/payment-requests/{id}/{sub}", s.auth(s.activities))
+	m.HandleFunc("POST /api/payment-requests/{id}/void", s.auth(s.void))
+	m.HandleFunc("POST /api/payment-requests/{id}/refund", s.auth(s.refund))
+	m.HandleFunc("POST /api/payment-requests/{id}/conditions/{cid}/{verb}", s.auth(s.answerCondition))
+	m.HandleFunc("GET /sandbox/scenarios", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Scenarios()) })
+	m.HandleFunc("POST /sandbox/payment-requests/{id}/{action}", s.control)
+	m.HandleFunc("POST /sandbox/clock/advance", s.advance)
+	m.HandleFunc("POST /sandbox/reset", func(w http.ResponseWriter, r *http.Request) { s.Reset(); writeJSON(w, 200, struct{}{}) })
+	m.HandleFunc("GET /sandbox/ledger", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Ledger()) })
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		apiError(w, http.StatusNotFound, "NOT_FOUND", r.Method+" "+r.URL.Path+" is not a route")
+	})
+	s.mux = m
+}
+
+// handler is an authenticated API handler; it runs with s.mu held.
+type handler func(w http.ResponseWriter, r *http.Request, m *Merchant)
+
+// auth checks X-Api-Key and serialises the handler with the state lock.
+func (s *Sandbox) auth(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		m, ok := s.byKey[r.Header.Get("X-Api-Key")]
+		if !ok {
+			apiError(w, http.StatusUnauthorized, "UNAUTHORIZED", "missing or unknown X-Api-Key")
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		h(w, r, m)
+	}
+}
+
+// decode reads a JSON body, answering 400 naming the problem.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err := dec.Decode(v); err != nil {
+		apiError(w, http.StatusBadRequest, "INVALID_REQUEST", "body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// cents parses a positive whole amount of minor units.
+func cents(b centrapay.BigNumber, field string) (int64, error) {
+	n, err := b.Int64()
+	if err != nil || n <= 0 || n >= maxValue {
+		return 0, fmt.Errorf("%s: must be a whole number of cents between 1 and %d", field, maxValue-1)
+	}
+	return n, nil
+}
+
+func (s *Sandbox) create(w http.ResponseWriter, r *http.Request, m *Merchant) {
+	var in centrapay.CreateRequest
+	if !decode(w, r, &in) {
+		return
+	}
+	var cfg *MerchantConfig
+	for i := range m.Configs {
+		if m.Configs[i].ID == in.ConfigID {
+			cfg = &m.Configs[i]
+		}
+	}
+	if cfg == nil {
+		apiError(w, http.StatusBadRequest, "INVALID_REQUEST", "configId: unknown merchant config")
+		return
+	}
+	value, err := cents(in.Value.Amount, "value.amount")
+	if err == nil && in.Value.Currency != cfg.Currency {
+		err = fmt.Errorf("value.currency: must be %s", cfg.Currency)
+	}
+	expiry := in.ExpirySeconds
+	if err == nil && (expiry < 0 || expiry > maxExpiry) {
+		err = fmt.Errorf("expirySeconds: must be between 1 and %d", maxExpiry)
+	}
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "INVALID_REQUEST", err.Error())
+		return
+	}
+	if expiry == 0 {
+		expiry = defaultExpiry
+	}
+	if len(in.LineItems) > 0 {
+		var sum int64
+		for i, li := range in.LineItems {
+			p, err := li.Price.Int64()
+			if li.Name == "" || li.Qty == "" || err != nil {
+				apiError(w, http.StatusBadRequest, "INVALID_REQUEST", fmt.Sprintf("lineItems[%d]: name, qty and a whole price are required", i))
+				return
+			}
+			sum += p
+		}
+		if sum != value {
+			apiError(w, http.StatusBadRequest, string(centrapay.ErrLineItemsSumCheckFailed), fmt.Sprintf("line item prices sum to %d, value is %d", sum, value))
+			return
+		}
+	}
+	scenario := ""
+	if in.Barcode != "" {
+		digits := in.Barcode
+		if len(digits) == 16 && !luhnValid(digits) {
+			apiError(w, http.StatusBadRequest, string(centrapay.ErrChecksumFailed), "barcode: check digit does not match")
+			return
+		}
+		scenario = s.scenarioOf(digits)
+		if scenario == scInvalid {
+			apiError(w, http.StatusForbidden, string(centrapay.ErrPatronCodeInvalid), "the patron code is not valid")
+			return
+		}
+	}
+	now := s.now()
+	s.seq++
+	id := fmt.Sprintf("pr%022d", s.seq)
+	base := s.publicURL
+	if base == "" {
+		base = "http://" + r.Host
+	}
+	options := make([]centrapay.PaymentOption, 0, len(cfg.AssetTypes))
+	for _, a := range cfg.AssetTypes {
+		options = append(options, centrapay.PaymentOption{AssetType: a, Amount: centrapay.Int64BigNumber(value)})
+	}
+	req := &request{merchant: m, scenario: scenario, refunds: map[string]centrapay.Activity{}, pr: centrapay.PaymentRequest{
+		ID: id, ShortCode: shortCode(s.seq), URL: base + "/pay/" + id, Value: centrapay.Cents(value, cfg.Currency),
+		PaymentOptions: options, MerchantID: m.ID, MerchantName: m.Name, ConfigID: cfg.ID, Status: centrapay.StatusNew,
+		Liveness: "test", CreatedAt: centrapay.NewTimestamp(now), UpdatedAt: centrapay.NewTimestamp(now),
+		ExpiresAt: centrapay.NewTimestamp(now.Add(time.Duration(expiry) * time.Second)), ExpirySeconds: expiry,
+		LineItems: in.LineItems, ExternalRef: in.ExternalRef, TerminalID: in.TerminalID, DeviceID: in.DeviceID,
+		OperatorID: in.OperatorID, Barcode: in.Barcode, ConditionsEnabled: in.ConditionsEnabled, PatronNotPresent: in.PatronNotPresent,
+		RemainingAmount: centrapay.Int64BigNumber(value),
+	}}
+	s.requests[id] = req
+	s.order = append(s.order, id)
+	s.addActivity(req, centrapay.ActivityRequest, value, nil)
+	writeJSON(w, http.StatusOK, req.pr)
+}
+
+// addActivity appends an activity numbered after the last one.
+func (s *Sandbox) addActivity(req *request, typ string, amount int64, edit func(*centrapay.Activity)) centrapay.Activity {
+	a := centrapay.Activity{ID: fmt.Sprintf("%s-a%d", req.pr.ID, len(req.activities)+1), Type: typ,
+		Value: centrapay.Cents(amount, req.pr.Value.Currency), PaymentRequestID: req.pr.ID, MerchantID: req.merchant.ID,
+		MerchantConfigID: req.pr.ConfigID, MerchantAccountID: req.merchant.AccountID, MerchantName: req.merchant.Name,
+		CreatedAt: centrapay.NewTimestamp(s.now()), ActivityNumber: centrapay.Int64BigNumber(int64(len(req.activities) + 1)),
+		ShortCode: req.pr.ShortCode}
+	if edit != nil {
+		edit(&a)
+	}
+	req.activities = append(req.activities, a)
+	req.pr.UpdatedAt = a.CreatedAt
+	return a
+}
+
+// find returns the merchant's request id, answering 403 when it is not one.
+func (s *Sandbox) find(w http.ResponseWriter, id string, m *Merchant) *request {
+	req, ok := s.requests[id]
+	if !ok || req.merchant != m {
+		apiError(w, http.StatusForbidden, "RESOURCE_NOT_FOUND", "no payment request "+id)
+		return nil
+	}
+	s.expire(req)
+	return req
+}
+
+// expire moves a new request past its expiry to expired.
+func (s *Sandbox) expire(req *request) {
+	if req.pr.Status == centrapay.StatusNew && !s.now().Before(req.pr.ExpiresAt.Time) {
+		req.pr.Status = centrapay.StatusExpired
+		s.addActivity(req, centrapay.ActivityExpiry, 0, nil)
+	}
+}
+
+func (s *Sandbox) get(w http.ResponseWriter, r *http.Request, m *Merchant) {
+	req := s.find(w, r.PathValue("id"), m)
+	if req == nil {
+		return
+	}
+	if req.pr.Status == centrapay.StatusNew && !req.polled {
+		req.polled = true
+		s.firstPoll(req)
+	}
+	writeJSON(w, http.StatusOK, req.pr)
+}
+
+// firstPoll plays the barcode scenario: Centrapay triggers a Quick Pay on
+// the first poll.
+func (s *Sandbox) firstPoll(req *request) {
+	v, _ := req.pr.Value.Amount.Int64()
+	switch req.scenario {
+	case scQuickPay:
+		s.pay(req, "centrapay.nzd.test", v)
+	case scFarmlands:
+		s.pay(req, "farmlands.nzd.test", v)
+	case scPartial:
+		s.pay(req, "centrapay.nzd.test", v/2)
+	case scInsufficientFunds:
+		s.cancel(req, centrapay.CancelPaymentDeclined)
+	case scPhotoID:
+		switch {
+		case req.pr.PatronNotPresent:
+			s.pay(req, "centrapay.nzd.test", v)
+		case !req.pr.ConditionsEnabled:
+			s.cancel(req, centrapay.CancelPaymentDeclined)
+		default:
+			req.pr.MerchantConditions = []centrapay.Condition{{ID: "1", Name: "photo-id-check", Status: centrapay.ConditionAwaitingMerchant,
+				Message: "Check the patron's photo ID: they must be 18 or over."}}
+		}
+	}
+}
+
+// pay records a payment of amount (the rest stays as remainingAmount).
+func (s *Sandbox) pay(req *request, assetType string, amount int64) {
+	v, _ := req.pr.Value.Amount.Int64()
+	amount = min(amount, v-req.paid)
+	req.paid += amount
+	req.pr.Status = centrapay.StatusPaid
+	req.pr.RemainingAmount = centrapay.Int64BigNumber(v - req.paid)
+	req.pr.PaidBy = &centrapay.PaidBy{AssetTotals: []centrapay.AssetTotal{{Type: assetType, Description: describe(assetType),
+		Total: centrapay.Cents(req.paid, req.pr.Value.Currency)}}}
+	s.addActivity(req, centrapay.ActivityPayment, amount, func(a *centrapay.Activity) { a.AssetType = assetType })
+	s.addActivity(req, centrapay.ActivityPaid, req.paid, nil)
+}
+
+// describe names an asset type as a receipt shows it.
+func describe(assetType string) string {
+	switch {
+	case strings.HasPrefix(assetType, "centrapay.nzd"):
+		return "Centrapay NZD wallet"
+	case strings.HasPrefix(assetType, "farmlands.nzd"):
+		return "Farmlands card"
+	case strings.HasPrefix(assetType, "external"):
+		return "External payment"
+	}
+	return assetType
+}
+
+func (s *Sandbox) cancel(req *request, reason string) {
+	req.pr.Status = centrapay.StatusCancelled
+	req.pr.CancellationReason = reason
+	s.addActivity(req, centrapay.ActivityCancellation, 0, func(a *centrapay.Activity) { a.CancellationReason = reason })
+}
+
+func (s *Sandbox) getByShortCode(w http.ResponseWriter, r *http.Request, m *Merchant) {
+	code, err := centrapay.NormalizeShortCode(r.PathValue("code"))
+	if err != nil || !validShortCode(code) {
+		apiError(w, http.StatusBadRequest, string(centrapay.ErrChecksumFailed), "short code check character does not match")
+		return
+	}
+	for i := len(s.order) - 1; i >= 0; i-- {
+		if req := s.requests[s.order[i]]; req.pr.ShortCode == code && req.merchant == m {
+			s.expire(req)
+			writeJSON(w, http.StatusOK, req.pr)
+			return
+		}
+	}
+	apiError(w, http.StatusForbidden, "RESOURCE_NOT_FOUND", "no payment request with short code "+code)
+}
+
+func (s *Sandbox) listByExternalRef(w http.ResponseWriter, r *http.Request, m *Merchant) {
+	ref := r.PathValue("ref")
+	q := r.URL.Query()
+	limit := 25
+	if l := q.Get("paginationLimit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 100 {
+			apiError(w, http.StatusBadRequest, "INVALID_REQUEST", "paginationLimit: must be 1 to 100")
+			return
+		}
+		limit = n
+	}
+	if acc := q.Get("merchantAccountId"); acc != "" && acc != m.AccountID {
+		apiError(w, http.StatusForbidden, "MERCHANT_NOT_AUTHORIZED", "merchantAccountId is not this key's account")
+		return
+	}
+	start := 0
+	if k := q.Get("pageKey"); k != "" {
+		n, err := strconv.Atoi(k)
+		if err != nil || n < 0 {
+			apiError(w, http.StatusBadRequest, "INVALID_REQUEST", "pageKey: not a key this sandbox gave")
+			return
+		}
+		start = n
+	}
+	var all []centrapay.PaymentRequest
+	for i := len(s.order) - 1; i >= 0; i-- {
+		if req := s.requests[s.order[i]]; req.pr.ExternalRef == ref && req.merchant == m {
+			s.expire(req)
+			all = append(all, req.pr)
+		}
+	}
+	page := centrapay.Page[centrapay.PaymentRequest]{Items: []centrapay.PaymentRequest{}}
+	if start < len(all) {
+		end := min(start+limit, len(all))
+		page.Items = all[start:end]
+		if end < len(all) {
+			page.NextPageKey = strconv.Itoa(end)
+		}
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// activities answers GET /api/payment-requests/{id}/activities (the route
+// is a pattern so that short-code/{code} stays the more specific one).
+func (s *Sandbox) activities(w http.ResponseWriter, r *http.Request, m *Merchant) {
+	if r.PathValue("sub") != "activities" {
+		apiError(w, http.StatusNotFound, "NOT_FOUND", r.URL.Path+" is not a route")
+		return
+	}
+	req := s.find(w, r.PathValue("id"), m)
+	if req == nil {
+		return
+	}
+	out := make([]centrapay.Activity, 0, len(req.activities))
+	for i := len(req.activities) - 1; i >= 0; i-- {
+		out = append(out, req.activities[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+}

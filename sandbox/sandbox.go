@@ -1,0 +1,140 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/centrapos/centrapos/centrapay"
+	"github.com/centrapos/centrapos/clock"
+)
+
+// DemoAPIKey is the default merchant's merchant-terminal API key. It only
+// opens this sandbox.
+const DemoAPIKey = "sandbox-demo-key"
+
+// Config configures a Sandbox.
+type Config struct {
+	Clock     clock.Clock // nil: the real clock
+	Merchants []Merchant  // nil: the demo merchant, Centrapay Café (NZD)
+	PublicURL string      // base of the wallet url of each request; "" derives it from the request's Host
+	Logger    *slog.Logger
+}
+
+// Merchant is a merchant with its configs and merchant-terminal API keys.
+type Merchant struct {
+	ID        string           `json:"id"`
+	AccountID string           `json:"accountId"`
+	Name      string           `json:"name"`
+	Configs   []MerchantConfig `json:"configs"`
+	APIKeys   []string         `json:"apiKeys"`
+}
+
+// MerchantConfig is a merchant config: its currency and accepted asset
+// types.
+type MerchantConfig struct {
+	ID         string   `json:"id"`
+	Currency   string   `json:"currency"`
+	AssetTypes []string `json:"assetTypes"`
+}
+
+// demoMerchant is the default merchant.
+func demoMerchant() Merchant {
+	return Merchant{ID: "5efbe17d96c083633e2b9241", AccountID: "C4QnjXvj8At6SMsEN4LRi9", Name: "Centrapay Café",
+		Configs: []MerchantConfig{{ID: "mc_5efbe2fb96c08357bb2b9242", Currency: "NZD",
+			AssetTypes: []string{"centrapay.nzd.test", "farmlands.nzd.test", "external.test"}}},
+		APIKeys: []string{DemoAPIKey}}
+}
+
+// Sandbox is a local Centrapay; it is an http.Handler safe for concurrent
+// use.
+type Sandbox struct {
+	clk       clock.Clock
+	logger    *slog.Logger
+	publicURL string
+	merchants []Merchant
+	byKey     map[string]*Merchant
+	mux       *http.ServeMux
+
+	mu       sync.Mutex
+	requests map[string]*request
+	order    []string // request ids, oldest first
+	seq      uint32
+}
+
+// New returns a sandbox configured by cfg.
+func New(cfg Config) (*Sandbox, error) {
+	s := &Sandbox{clk: cfg.Clock, logger: cfg.Logger, publicURL: cfg.PublicURL, merchants: cfg.Merchants}
+	if s.clk == nil {
+		s.clk = clock.Real{}
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.merchants == nil {
+		s.merchants = []Merchant{demoMerchant()}
+	}
+	s.byKey = map[string]*Merchant{}
+	for i := range s.merchants {
+		m := &s.merchants[i]
+		if m.ID == "" || m.AccountID == "" || m.Name == "" || len(m.Configs) == 0 || len(m.APIKeys) == 0 {
+			return nil, fmt.Errorf("sandbox: merchant %d: id, accountId, name, a config and an API key are required", i)
+		}
+		for _, k := range m.APIKeys {
+			if _, dup := s.byKey[k]; dup {
+				return nil, errors.New("sandbox: an API key is given to two merchants")
+			}
+			s.byKey[k] = m
+		}
+	}
+	s.reset()
+	s.routes()
+	return s, nil
+}
+
+func (s *Sandbox) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = map[string]*request{}
+	s.order = nil
+	s.seq = 0
+}
+
+// Reset forgets every Payment Request.
+func (s *Sandbox) Reset() { s.reset() }
+
+// Seed is what a script needs to talk to the sandbox as the first merchant.
+type Seed struct {
+	BaseURL           string `json:"baseUrl,omitempty"`
+	APIKey            string `json:"apiKey"`
+	MerchantID        string `json:"merchantId"`
+	MerchantAccountID string `json:"merchantAccountId"`
+	ConfigID          string `json:"configId"`
+}
+
+// Seed returns the first merchant's key, ids and config.
+func (s *Sandbox) Seed() Seed {
+	m := s.merchants[0]
+	return Seed{BaseURL: s.publicURL, APIKey: m.APIKeys[0], MerchantID: m.ID, MerchantAccountID: m.AccountID, ConfigID: m.Configs[0].ID}
+}
+
+// ServeHTTP answers Centrapay API calls, the wallet and the control API.
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// apiError writes a Centrapay error body.
+func apiError(w http.ResponseWriter, status int, code, reason string) {
+	writeJSON(w, status, centrapay.ErrorBody{StatusCode: status, Error: http.StatusText(status), Message: code, Reason: reason})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// now is the sandbox time, truncated to milliseconds as Centrapay reports it.
+func (s *Sandbox) now() time.Time { return s.clk.Now().UTC().Truncate(time.Millisecond) }
