@@ -165,4 +165,3 @@ func (s *Sandbox) Ledger() Ledger {
 	}
 	return l
 }
-

@@ -87,10 +87,12 @@ func TestAuthAndValidation(t *testing.T) {
 		code centrapay.ErrorCode
 		want string
 	}{
-		"zero value":       {func(r *centrapay.CreateRequest) { r.Value = centrapay.Cents(0, "NZD") }, "INVALID_REQUEST", "value.amount"},
-		"currency":         {func(r *centrapay.CreateRequest) { r.Value = centrapay.Cents(5, "USD") }, "INVALID_REQUEST", "value.currency"},
-		"config":           {func(r *centrapay.CreateRequest) { r.ConfigID = "nope" }, "INVALID_REQUEST", "configId"},
-		"line items":       {func(r *centrapay.CreateRequest) { r.LineItems = []centrapay.LineItem{{Name: "a", Qty: "1", Price: "999"}} }, centrapay.ErrLineItemsSumCheckFailed, "sum"},
+		"zero value": {func(r *centrapay.CreateRequest) { r.Value = centrapay.Cents(0, "NZD") }, "INVALID_REQUEST", "value.amount"},
+		"currency":   {func(r *centrapay.CreateRequest) { r.Value = centrapay.Cents(5, "USD") }, "INVALID_REQUEST", "value.currency"},
+		"config":     {func(r *centrapay.CreateRequest) { r.ConfigID = "nope" }, "INVALID_REQUEST", "configId"},
+		"line items": {func(r *centrapay.CreateRequest) {
+			r.LineItems = []centrapay.LineItem{{Name: "a", Qty: "1", Price: "999"}}
+		}, centrapay.ErrLineItemsSumCheckFailed, "sum"},
 		"barcode checksum": {func(r *centrapay.CreateRequest) { r.Barcode = "1219210000000014" }, centrapay.ErrChecksumFailed, "check digit"},
 		"invalid patron":   {func(r *centrapay.CreateRequest) { r.Barcode = sb.Scenarios()["invalid"].Barcode }, centrapay.ErrPatronCodeInvalid, ""},
 	} {

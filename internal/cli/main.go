@@ -33,6 +33,7 @@ type command struct {
 // commands returns the sub-commands by name.
 func (m *Main) commands() map[string]command {
 	return map[string]command{
+		"sandbox": {"run a local Centrapay sandbox (prints one line of JSON: base URL, API key, ids)", runSandbox},
 		"version": {"print the version and build information", runVersion},
 	}
 }

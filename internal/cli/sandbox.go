@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/centrapos/centrapos/sandbox"
+)
+
+// sandboxLine is the one line of JSON the sandbox command prints on start,
+// so scripts can read the base URL and credentials.
+type sandboxLine struct {
+	sandbox.Seed
+	WalletURL string                      `json:"walletUrl"`
+	Scenarios map[string]sandbox.Scenario `json:"scenarios"`
+}
+
+// runSandbox serves a local Centrapay until ctx is done.
+func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8081", "address to listen on (port 0 picks a free port)")
+	if err := fs.Parse(args); err != nil {
+		return UsageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return UsageError{fmt.Sprintf("sandbox: unexpected argument %q", fs.Arg(0))}
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("sandbox: listen on %s: %w", *listen, err)
+	}
+	base := "http://" + ln.Addr().String()
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	sb, err := sandbox.New(sandbox.Config{PublicURL: base, Logger: logger})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	line := sandboxLine{Seed: sb.Seed(), WalletURL: base + "/pay/", Scenarios: sb.Scenarios()}
+	line.BaseURL = base
+	if err := json.NewEncoder(stdout).Encode(line); err != nil {
+		ln.Close()
+		return fmt.Errorf("sandbox: print seed: %w", err)
+	}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("sandbox listening", "url", base)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("sandbox: serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("sandbox: shut down: %w", err)
+	}
+	return nil
+}

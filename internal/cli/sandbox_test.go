@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/centrapos/centrapos/centrapay"
+)
+
+// TestSandboxCommand starts the real command on port 0, reads its JSON
+// line, takes a quick-pay payment through it with the client, and stops it.
+func TestSandboxCommand(t *testing.T) {
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		m := &Main{Stdout: pw, Stderr: io.Discard}
+		done <- m.Run(ctx, []string{"sandbox", "--listen", "127.0.0.1:0"})
+		pw.Close()
+	}()
+	var line sandboxLine
+	if err := json.NewDecoder(bufio.NewReader(pr)).Decode(&line); err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	if line.BaseURL == "" || line.APIKey == "" || line.MerchantID == "" || line.MerchantAccountID == "" || line.ConfigID == "" {
+		t.Fatalf("seed line %+v", line)
+	}
+	c, err := centrapay.NewClient(centrapay.WithBaseURL(line.BaseURL), centrapay.WithAPIKey(line.APIKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _, err := c.Create(ctx, &centrapay.CreateRequest{ConfigID: line.ConfigID, Value: centrapay.Cents(450, "NZD"),
+		Barcode: line.Scenarios["quick-pay"].Barcode, ExternalRef: "CLI-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := c.Get(ctx, req.ID)
+	if err != nil || got.Status != centrapay.StatusPaid {
+		t.Fatalf("quick pay: %+v %v", got, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSandboxCommandBadFlags(t *testing.T) {
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard}
+	var usage UsageError
+	if err := m.Run(context.Background(), []string{"sandbox", "--nope"}); !errors.As(err, &usage) {
+		t.Errorf("bad flag: %v", err)
+	}
+	if err := m.Run(context.Background(), []string{"sandbox", "--listen", "256.0.0.1:1"}); err == nil || errors.As(err, &usage) {
+		t.Errorf("bad address: %v", err)
+	}
+}
