@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -53,12 +54,13 @@ func demoMerchant() Merchant {
 // Sandbox is a local Centrapay; it is an http.Handler safe for concurrent
 // use.
 type Sandbox struct {
-	clk       clock.Clock
-	logger    *slog.Logger
-	publicURL string
-	merchants []Merchant
-	byKey     map[string]*Merchant
-	mux       *http.ServeMux
+	clk        clock.Clock
+	logger     *slog.Logger
+	publicURL  string
+	merchants  []Merchant
+	byKey      map[string]*Merchant
+	mux        *http.ServeMux
+	walletTmpl *template.Template
 
 	mu       sync.Mutex
 	requests map[string]*request
@@ -91,6 +93,11 @@ func New(cfg Config) (*Sandbox, error) {
 			s.byKey[k] = m
 		}
 	}
+	t, err := template.ParseFS(walletFS, "wallet/pay.html")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: wallet template: %w", err)
+	}
+	s.walletTmpl = t
 	s.reset()
 	s.routes()
 	return s, nil

@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -295,4 +296,53 @@ func TestControlAPI(t *testing.T) {
 		t.Fatalf("scenarios: %v", err)
 	}
 	resp.Body.Close()
+}
+
+func TestWalletPage(t *testing.T) {
+	sb, c, _, seed := start(t)
+	srv := httptest.NewServer(sb)
+	defer srv.Close()
+	pr := create(t, c, seed, func(r *centrapay.CreateRequest) {
+		r.Value = centrapay.Cents(1250, "NZD")
+		r.LineItems = []centrapay.LineItem{{Name: "Flat white", Qty: "2", Price: "1250"}}
+	})
+	resp, err := http.Get(srv.URL + "/pay/" + pr.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"Centrapay Café", "$12.50 NZD", "Flat white", `id="pay"`, `id="decline"`, "viewport"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("wallet page lacks %q", want)
+		}
+	}
+	resp, err = http.Get(srv.URL + "/pay/nope")
+	if err != nil || resp.StatusCode != 404 {
+		t.Errorf("unknown request: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}
+
+func BenchmarkCreateAndPoll(b *testing.B) {
+	sb, err := sandbox.New(sandbox.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(sb)
+	defer srv.Close()
+	seed := sb.Seed()
+	c, _ := centrapay.NewClient(centrapay.WithBaseURL(srv.URL), centrapay.WithAPIKey(seed.APIKey), centrapay.WithRateLimit(1<<30))
+	ctx := context.Background()
+	code := sb.Scenarios()["quick-pay"].Barcode
+	b.ReportAllocs()
+	for b.Loop() {
+		pr, _, err := c.Create(ctx, &centrapay.CreateRequest{ConfigID: seed.ConfigID, Value: centrapay.Cents(100, "NZD"), Barcode: code})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got, _, err := c.Get(ctx, pr.ID); err != nil || got.Status != centrapay.StatusPaid {
+			b.Fatal(got, err)
+		}
+	}
 }
