@@ -40,6 +40,8 @@ func (s *Sandbox) routes() {
 	m.HandleFunc("POST /api/payment-requests/{id}/refund", s.auth(s.refund))
 	m.HandleFunc("POST /api/payment-requests/{id}/conditions/{cid}/{verb}", s.auth(s.answerCondition))
 	m.HandleFunc("GET /pay/{id}", s.wallet)
+	m.HandleFunc("POST /sandbox/faults", s.faultsHandler)
+	m.HandleFunc("DELETE /sandbox/faults", s.faultsHandler)
 	m.HandleFunc("GET /sandbox/scenarios", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Scenarios()) })
 	m.HandleFunc("POST /sandbox/payment-requests/{id}/{action}", s.control)
 	m.HandleFunc("POST /sandbox/clock/advance", s.advance)

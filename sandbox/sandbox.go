@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,7 @@ type Config struct {
 	Merchants []Merchant  // nil: the demo merchant, Centrapay Café (NZD)
 	PublicURL string      // base of the wallet url of each request; "" derives it from the request's Host
 	Logger    *slog.Logger
+	RateLimit int // requests a minute per API key; 0 means 200, below 0 unlimited
 }
 
 // Merchant is a merchant with its configs and merchant-terminal API keys.
@@ -62,6 +65,12 @@ type Sandbox struct {
 	mux        *http.ServeMux
 	walletTmpl *template.Template
 
+	faultMu   sync.Mutex // guards faults, rnd and buckets
+	faults    []*Fault
+	rnd       *rand.Rand
+	buckets   map[string]*bucket
+	rateLimit int
+
 	mu       sync.Mutex
 	requests map[string]*request
 	order    []string // request ids, oldest first
@@ -71,6 +80,12 @@ type Sandbox struct {
 // New returns a sandbox configured by cfg.
 func New(cfg Config) (*Sandbox, error) {
 	s := &Sandbox{clk: cfg.Clock, logger: cfg.Logger, publicURL: cfg.PublicURL, merchants: cfg.Merchants}
+	s.rateLimit = cfg.RateLimit
+	if s.rateLimit == 0 {
+		s.rateLimit = 200
+	}
+	s.rnd = rand.New(rand.NewPCG(1, 2))
+	s.buckets = map[string]*bucket{}
 	if s.clk == nil {
 		s.clk = clock.Real{}
 	}
@@ -130,7 +145,20 @@ func (s *Sandbox) Seed() Seed {
 }
 
 // ServeHTTP answers Centrapay API calls, the wallet and the control API.
-func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// Calls under /api/ pass the rate limit of their key and any injected fault
+// first; the wallet and control API never do.
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		if key := r.Header.Get("X-Api-Key"); key != "" && s.limited(w, key) {
+			return
+		}
+		if f := s.fault(r); f != nil {
+			s.serveWithFault(w, r, f)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // apiError writes a Centrapay error body.
 func apiError(w http.ResponseWriter, status int, code, reason string) {
