@@ -88,7 +88,9 @@ func (b *Budget) Pause(until time.Time) {
 	if until.After(b.pausedUntil) {
 		b.pausedUntil = until
 		b.tokens = 0
-		b.last = until
+		// one token is earned the moment the pause ends, so the
+		// caller the server asked to wait goes first
+		b.last = until.Add(-b.interval)
 		b.wake()
 	}
 }
