@@ -8,7 +8,12 @@ import (
 	"github.com/centrapos/centrapos/centrapay"
 )
 
-const voidWindow = 24 * time.Hour
+const (
+	voidWindow = 24 * time.Hour
+	// refundWindow is the sandbox's refund window; Centrapay's depends on
+	// the asset type and answers REFUND_WINDOW_EXCEEDED when it has closed.
+	refundWindow = 365 * 24 * time.Hour
+)
 
 // void cancels an unpaid request or cancels and refunds a paid one.
 func (s *Sandbox) void(w http.ResponseWriter, r *http.Request, m *Merchant) {
@@ -18,6 +23,17 @@ func (s *Sandbox) void(w http.ResponseWriter, r *http.Request, m *Merchant) {
 	}
 	if s.now().Sub(req.pr.CreatedAt.Time) > voidWindow {
 		apiError(w, http.StatusForbidden, string(centrapay.ErrVoidWindowExceeded), "the void window closed 24 h after createdAt")
+		return
+	}
+	if req.pr.PreAuth && req.pr.Status == centrapay.StatusPaid {
+		switch {
+		case req.confirmed > 0:
+			apiError(w, http.StatusForbidden, string(centrapay.ErrPreAuthAlreadyConfirmed), "the pre-auth has confirmations: refund them")
+		default:
+			req.pr.PreAuthStatus = centrapay.PreAuthReleased
+			s.cancel(req, centrapay.CancelledByMerchant)
+			writeJSON(w, http.StatusOK, req.activities[len(req.activities)-1])
+		}
 		return
 	}
 	switch req.pr.Status {
@@ -76,16 +92,37 @@ func (s *Sandbox) refund(w http.ResponseWriter, r *http.Request, m *Merchant) {
 		apiError(w, http.StatusForbidden, string(centrapay.ErrRepeatReference), "externalRef was used for a refund of another amount")
 		return
 	}
+	limit := req.paid - req.refunded
+	if in.ConfirmationIdempotencyKey != "" {
+		c, ok := req.confirmations[in.ConfirmationIdempotencyKey]
+		if !ok {
+			apiError(w, http.StatusForbidden, string(centrapay.ErrConfirmationNotFound), "no confirmation with that idempotencyKey")
+			return
+		}
+		limit = min(limit, c.amount-c.refunded)
+	}
+	if s.now().Sub(req.pr.CreatedAt.Time) > refundWindow {
+		apiError(w, http.StatusForbidden, string(centrapay.ErrRefundWindowExceeded), "refunds close a year after the payment")
+		return
+	}
 	switch {
+	case req.pr.PreAuth && req.pr.Status == centrapay.StatusNew:
+		apiError(w, http.StatusForbidden, string(centrapay.ErrPreAuthPending), "the pre-auth is not authorized")
 	case req.paid == 0:
 		apiError(w, http.StatusForbidden, string(centrapay.ErrNotPaid), "the request is not paid")
 	case req.refunded >= req.paid:
 		apiError(w, http.StatusForbidden, string(centrapay.ErrAlreadyRefunded), "the payment was refunded in full")
-	case amount > req.paid-req.refunded:
-		apiError(w, http.StatusForbidden, string(centrapay.ErrInvalidAmount), fmt.Sprintf("at most %d can still be refunded", req.paid-req.refunded))
+	case amount > limit:
+		apiError(w, http.StatusForbidden, string(centrapay.ErrInvalidAmount), fmt.Sprintf("at most %d can still be refunded", limit))
 	default:
 		req.refunded += amount
-		a := s.addActivity(req, centrapay.ActivityRefund, amount, func(a *centrapay.Activity) { a.ExternalRef = in.ExternalRef })
+		if c, ok := req.confirmations[in.ConfirmationIdempotencyKey]; ok {
+			c.refunded += amount
+		}
+		a := s.addActivity(req, centrapay.ActivityRefund, amount, func(a *centrapay.Activity) {
+			a.ExternalRef, a.ConfirmationIdempotencyKey, a.PreAuth = in.ExternalRef, in.ConfirmationIdempotencyKey, req.pr.PreAuth
+			a.AssetType = req.assetType()
+		})
 		req.refunds[in.ExternalRef] = a
 		writeJSON(w, http.StatusOK, a)
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +20,12 @@ type request struct {
 	refunded   int64
 	refunds    map[string]centrapay.Activity // by refund externalRef
 	polled     bool
+
+	// pre-auth: what the patron authorized and what was confirmed of it
+	authorized    int64
+	confirmed     int64
+	confirmations map[string]*confirmation // by idempotencyKey
+	pays          map[string]payCall       // pay calls by idempotencyKey
 }
 
 const (
@@ -39,6 +44,11 @@ func (s *Sandbox) routes() {
 	m.HandleFunc("POST /api/payment-requests/{id}/void", s.auth(s.void))
 	m.HandleFunc("POST /api/payment-requests/{id}/refund", s.auth(s.refund))
 	m.HandleFunc("POST /api/payment-requests/{id}/conditions/{cid}/{verb}", s.auth(s.answerCondition))
+	m.HandleFunc("POST /api/payment-requests/{id}/confirm", s.auth(s.confirm))
+	m.HandleFunc("POST /api/payment-requests/{id}/release", s.auth(s.release))
+	m.HandleFunc("POST /api/payment-requests/{id}/pay", s.auth(s.payAPI))
+	m.HandleFunc("POST /api/decode", s.auth(s.decodeAPI))
+	m.HandleFunc("GET /api/payment-activities", s.auth(s.merchantActivities))
 	m.HandleFunc("GET /pay/{id}", s.wallet)
 	m.HandleFunc("POST /sandbox/faults", s.faultsHandler)
 	m.HandleFunc("DELETE /sandbox/faults", s.faultsHandler)
@@ -119,17 +129,23 @@ func (s *Sandbox) create(w http.ResponseWriter, r *http.Request, m *Merchant) {
 	if expiry == 0 {
 		expiry = defaultExpiry
 	}
-	if len(in.LineItems) > 0 {
-		var sum int64
-		for i, li := range in.LineItems {
-			p, err := li.Price.Int64()
-			if li.Name == "" || li.Qty == "" || err != nil {
-				apiError(w, http.StatusBadRequest, "INVALID_REQUEST", fmt.Sprintf("lineItems[%d]: name, qty and a whole price are required", i))
-				return
-			}
-			sum += p
+	var basket int64
+	if in.PartialAllowed {
+		if basket, err = cents(in.BasketAmount, "basketAmount"); err != nil || basket < value {
+			apiError(w, http.StatusBadRequest, "INVALID_REQUEST", "basketAmount: required with partialAllowed, a whole number of cents not below value.amount")
+			return
 		}
-		if sum != value {
+	} else if !in.BasketAmount.IsZero() {
+		apiError(w, http.StatusBadRequest, "INVALID_REQUEST", "basketAmount: only allowed with partialAllowed")
+		return
+	}
+	if len(in.LineItems) > 0 {
+		sum, msg := lineSum(in.LineItems)
+		if msg != "" {
+			apiError(w, http.StatusBadRequest, "INVALID_REQUEST", msg)
+			return
+		}
+		if sum != value && (!in.PartialAllowed || sum != basket) {
 			apiError(w, http.StatusBadRequest, string(centrapay.ErrLineItemsSumCheckFailed), fmt.Sprintf("line item prices sum to %d, value is %d", sum, value))
 			return
 		}
@@ -158,18 +174,27 @@ func (s *Sandbox) create(w http.ResponseWriter, r *http.Request, m *Merchant) {
 	for _, a := range cfg.AssetTypes {
 		options = append(options, centrapay.PaymentOption{AssetType: a, Amount: centrapay.Int64BigNumber(value)})
 	}
-	req := &request{merchant: m, scenario: scenario, refunds: map[string]centrapay.Activity{}, pr: centrapay.PaymentRequest{
-		ID: id, ShortCode: shortCode(s.seq), URL: base + "/pay/" + id, Value: centrapay.Cents(value, cfg.Currency),
-		PaymentOptions: options, MerchantID: m.ID, MerchantName: m.Name, ConfigID: cfg.ID, Status: centrapay.StatusNew,
-		Liveness: "test", CreatedAt: centrapay.NewTimestamp(now), UpdatedAt: centrapay.NewTimestamp(now),
-		ExpiresAt: centrapay.NewTimestamp(now.Add(time.Duration(expiry) * time.Second)), ExpirySeconds: expiry,
-		LineItems: in.LineItems, ExternalRef: in.ExternalRef, TerminalID: in.TerminalID, DeviceID: in.DeviceID,
-		OperatorID: in.OperatorID, Barcode: in.Barcode, ConditionsEnabled: in.ConditionsEnabled, PatronNotPresent: in.PatronNotPresent,
-		RemainingAmount: centrapay.Int64BigNumber(value),
-	}}
+	req := &request{merchant: m, scenario: scenario, refunds: map[string]centrapay.Activity{},
+		confirmations: map[string]*confirmation{}, pays: map[string]payCall{}, pr: centrapay.PaymentRequest{
+			ID: id, ShortCode: shortCode(s.seq), URL: base + "/pay/" + id, Value: centrapay.Cents(value, cfg.Currency),
+			PaymentOptions: options, MerchantID: m.ID, MerchantName: m.Name, ConfigID: cfg.ID, Status: centrapay.StatusNew,
+			Liveness: "test", CreatedAt: centrapay.NewTimestamp(now), UpdatedAt: centrapay.NewTimestamp(now),
+			ExpiresAt: centrapay.NewTimestamp(now.Add(time.Duration(expiry) * time.Second)), ExpirySeconds: expiry,
+			LineItems: in.LineItems, ExternalRef: in.ExternalRef, TerminalID: in.TerminalID, DeviceID: in.DeviceID,
+			OperatorID: in.OperatorID, Barcode: in.Barcode, ConditionsEnabled: in.ConditionsEnabled, PatronNotPresent: in.PatronNotPresent,
+			RemainingAmount: centrapay.Int64BigNumber(value), PreAuth: in.PreAuth, PartialAllowed: in.PartialAllowed,
+			InvoiceRef: in.InvoiceRef, PurchaseOrderRef: in.PurchaseOrderRef,
+		}}
+	if in.PartialAllowed {
+		req.pr.BasketAmount = centrapay.Int64BigNumber(basket)
+	}
 	s.requests[id] = req
 	s.order = append(s.order, id)
-	s.addActivity(req, centrapay.ActivityRequest, value, nil)
+	typ := centrapay.ActivityRequest
+	if in.PreAuth {
+		typ = centrapay.ActivityPreAuthRequest
+	}
+	s.addActivity(req, typ, value, func(a *centrapay.Activity) { a.PreAuth = in.PreAuth })
 	writeJSON(w, http.StatusOK, req.pr)
 }
 
@@ -229,7 +254,9 @@ func (s *Sandbox) firstPoll(req *request) {
 	case scFarmlands:
 		s.pay(req, "farmlands.nzd.test", v)
 	case scPartial:
-		s.pay(req, "centrapay.nzd.test", v/2)
+		s.pay(req, "centrapay.nzd.test", max(v/2, 1))
+	case scPreAuth:
+		s.pay(req, "centrapay.nzd.test", v)
 	case scInsufficientFunds:
 		s.cancel(req, centrapay.CancelPaymentDeclined)
 	case scPhotoID:
@@ -248,12 +275,15 @@ func (s *Sandbox) firstPoll(req *request) {
 // pay records a payment of amount (the rest stays as remainingAmount).
 func (s *Sandbox) pay(req *request, assetType string, amount int64) {
 	v, _ := req.pr.Value.Amount.Int64()
+	if req.pr.PreAuth {
+		s.authorize(req, assetType, v)
+		return
+	}
 	amount = min(amount, v-req.paid)
 	req.paid += amount
 	req.pr.Status = centrapay.StatusPaid
 	req.pr.RemainingAmount = centrapay.Int64BigNumber(v - req.paid)
-	req.pr.PaidBy = &centrapay.PaidBy{AssetTotals: []centrapay.AssetTotal{{Type: assetType, Description: describe(assetType),
-		Total: centrapay.Cents(req.paid, req.pr.Value.Currency)}}}
+	req.addAssetTotal(assetType, amount)
 	s.addActivity(req, centrapay.ActivityPayment, amount, func(a *centrapay.Activity) { a.AssetType = assetType })
 	s.addActivity(req, centrapay.ActivityPaid, req.paid, nil)
 }
@@ -296,27 +326,13 @@ func (s *Sandbox) getByShortCode(w http.ResponseWriter, r *http.Request, m *Merc
 func (s *Sandbox) listByExternalRef(w http.ResponseWriter, r *http.Request, m *Merchant) {
 	ref := r.PathValue("ref")
 	q := r.URL.Query()
-	limit := 25
-	if l := q.Get("paginationLimit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 100 {
-			apiError(w, http.StatusBadRequest, "INVALID_REQUEST", "paginationLimit: must be 1 to 100")
-			return
-		}
-		limit = n
+	start, limit, ok := pageParams(w, q.Get("pageKey"), q.Get("paginationLimit"))
+	if !ok {
+		return
 	}
 	if acc := q.Get("merchantAccountId"); acc != "" && acc != m.AccountID {
 		apiError(w, http.StatusForbidden, "MERCHANT_NOT_AUTHORIZED", "merchantAccountId is not this key's account")
 		return
-	}
-	start := 0
-	if k := q.Get("pageKey"); k != "" {
-		n, err := strconv.Atoi(k)
-		if err != nil || n < 0 {
-			apiError(w, http.StatusBadRequest, "INVALID_REQUEST", "pageKey: not a key this sandbox gave")
-			return
-		}
-		start = n
 	}
 	var all []centrapay.PaymentRequest
 	for i := len(s.order) - 1; i >= 0; i-- {
@@ -325,15 +341,7 @@ func (s *Sandbox) listByExternalRef(w http.ResponseWriter, r *http.Request, m *M
 			all = append(all, req.pr)
 		}
 	}
-	page := centrapay.Page[centrapay.PaymentRequest]{Items: []centrapay.PaymentRequest{}}
-	if start < len(all) {
-		end := min(start+limit, len(all))
-		page.Items = all[start:end]
-		if end < len(all) {
-			page.NextPageKey = strconv.Itoa(end)
-		}
-	}
-	writeJSON(w, http.StatusOK, page)
+	writeJSON(w, http.StatusOK, pageOf(all, start, limit))
 }
 
 // activities answers GET /api/payment-requests/{id}/activities (the route
@@ -352,4 +360,28 @@ func (s *Sandbox) activities(w http.ResponseWriter, r *http.Request, m *Merchant
 		out = append(out, req.activities[i])
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// assetType is the asset type that paid req, "" when unpaid.
+func (req *request) assetType() string {
+	if req.pr.PaidBy == nil || len(req.pr.PaidBy.AssetTotals) == 0 {
+		return ""
+	}
+	return req.pr.PaidBy.AssetTotals[0].Type
+}
+
+// addAssetTotal adds amount paid with assetType to paidBy.
+func (req *request) addAssetTotal(assetType string, amount int64) {
+	if req.pr.PaidBy == nil {
+		req.pr.PaidBy = &centrapay.PaidBy{}
+	}
+	for i, t := range req.pr.PaidBy.AssetTotals {
+		if t.Type == assetType {
+			n, _ := t.Total.Amount.Int64()
+			req.pr.PaidBy.AssetTotals[i].Total = centrapay.Cents(n+amount, req.pr.Value.Currency)
+			return
+		}
+	}
+	req.pr.PaidBy.AssetTotals = append(req.pr.PaidBy.AssetTotals, centrapay.AssetTotal{Type: assetType,
+		Description: describe(assetType), Total: centrapay.Cents(amount, req.pr.Value.Currency)})
 }
