@@ -1,0 +1,360 @@
+package pos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/centrapos/centrapos/centrapay"
+)
+
+// drive moves sale id one step on and says when to look at it again (zero:
+// never, it is final).
+func (e *Engine) drive(ctx context.Context, id string) (time.Time, error) {
+	unlock := e.lock(id)
+	defer unlock()
+	s, err := e.j.Sale(ctx, id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if s.Status.Final() {
+		return time.Time{}, nil
+	}
+	ctx = centrapay.WithPriority(ctx, centrapay.PriorityLive)
+	if s.PaymentRequest == nil {
+		return e.resolveCreate(ctx, s)
+	}
+	ops, err := e.j.Ops(ctx, OpFilter{SaleID: s.ID, Kind: OpVoid})
+	if err != nil {
+		return time.Time{}, err
+	}
+	var void *Op
+	if len(ops) > 0 {
+		void = ops[len(ops)-1]
+	}
+	now := e.clk.Now()
+	if void != nil && void.State == OpPending {
+		return e.sendVoid(ctx, s, void)
+	}
+	if s.CancelRequested && void == nil || !now.Before(s.TimeoutAt) && (void == nil || s.Status == StatusPending) {
+		why := "cancelled at the till"
+		if !s.CancelRequested {
+			why = "POS timeout: still new after expiry + margin"
+		}
+		return e.startVoid(ctx, s, why)
+	}
+	return e.poll(ctx, s, void != nil)
+}
+
+// poll reads the request and applies what it says. After a void has
+// answered, a request still new is polled until Centrapay moves it on.
+func (e *Engine) poll(ctx context.Context, s *Sale, voided bool) (time.Time, error) {
+	pr, _, err := e.cp.Get(ctx, s.PaymentRequest.ID)
+	if e.at("poll:answered") {
+		return time.Time{}, errAbandoned
+	}
+	now := e.clk.Now()
+	switch {
+	case err == nil:
+		before := s.Status
+		changed := e.apply(s, pr)
+		if changed || before != s.Status {
+			if err := e.save(ctx, s, "polled: "+string(pr.Status)); err != nil {
+				return time.Time{}, err
+			}
+		}
+		if s.Status.Final() {
+			return time.Time{}, nil
+		}
+		return now.Add(e.cfg.PollInterval), nil
+	case centrapay.IsUnknownOutcome(err):
+		if voided {
+			return e.unknownAgain(ctx, s, "status unknown after the void: "+err.Error())
+		}
+		// The client has retried with backoff; the status is still
+		// unknown, so the rule is to void.
+		return e.startVoid(ctx, s, "status unknown: "+err.Error())
+	default:
+		code, msg := refusal(err)
+		s.Status, s.Reason = StatusResolving, msg
+		if err := e.save(ctx, s, "poll refused: "+code); err != nil {
+			return time.Time{}, err
+		}
+		return e.startVoid(ctx, s, "poll refused: "+code)
+	}
+}
+
+// unknownAgain marks s resolving and asks again after a backoff.
+func (e *Engine) unknownAgain(ctx context.Context, s *Sale, note string) (time.Time, error) {
+	if s.Status != StatusResolving {
+		s.Status, s.Reason = StatusResolving, "waiting for Centrapay to answer"
+		if err := e.save(ctx, s, note); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return e.clk.Now().Add(e.backoff(3)), nil
+}
+
+// startVoid journals the intent to void s's request, then voids it.
+func (e *Engine) startVoid(ctx context.Context, s *Sale, why string) (time.Time, error) {
+	now := e.clk.Now()
+	op := &Op{ID: newID("op_"), SaleID: s.ID, PaymentRequestID: s.PaymentRequest.ID, Kind: OpVoid, Reason: why,
+		State: OpPending, TerminalID: s.TerminalID, CreatedAt: now}
+	if err := e.saveOp(ctx, op); err != nil {
+		return time.Time{}, err
+	}
+	if s.Status == StatusPending && !s.CancelRequested {
+		s.Status, s.Reason = StatusResolving, why
+	}
+	if err := e.save(ctx, s, "voiding: "+why); err != nil {
+		return time.Time{}, err
+	}
+	return e.sendVoid(ctx, s, op)
+}
+
+// sendVoid sends (again) a journaled void; the outcome is journaled and
+// the request read back, since its status is the truth.
+func (e *Engine) sendVoid(ctx context.Context, s *Sale, op *Op) (time.Time, error) {
+	if e.at("void:journaled") {
+		return time.Time{}, errAbandoned
+	}
+	a, _, err := e.cp.Void(ctx, op.PaymentRequestID)
+	if e.at("void:answered") {
+		return time.Time{}, errAbandoned
+	}
+	op.Attempts++
+	switch {
+	case err == nil:
+		op.State, op.ActivityID = OpSucceeded, a.ID
+		if a.Type == centrapay.ActivityRefund {
+			op.Amount, _ = a.Value.Amount.Int64()
+		}
+	case centrapay.IsUnknownOutcome(err):
+		if err := e.saveOp(ctx, op); err != nil {
+			return time.Time{}, err
+		}
+		return e.unknownAgainAfter(ctx, s, op.Attempts, "void outcome unknown: "+err.Error())
+	default:
+		code, msg := refusal(err)
+		op.State, op.Error, op.Message = OpFailed, code, msg
+	}
+	if err := e.saveOp(ctx, op); err != nil {
+		return time.Time{}, err
+	}
+	return e.poll(ctx, s, true)
+}
+
+func (e *Engine) unknownAgainAfter(ctx context.Context, s *Sale, attempts int, note string) (time.Time, error) {
+	if _, err := e.unknownAgain(ctx, s, note); err != nil {
+		return time.Time{}, err
+	}
+	return e.clk.Now().Add(e.backoff(attempts)), nil
+}
+
+// resolveCreate finds the request of a create whose outcome is unknown, by
+// externalRef, and adopts it; it never creates a second one. When none is
+// found by the sale's POS timeout, no request exists that could still be
+// paid, and the sale has failed.
+func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) {
+	ops, err := e.j.Ops(ctx, OpFilter{SaleID: s.ID, Kind: OpCreate})
+	if err != nil || len(ops) == 0 {
+		return time.Time{}, fmt.Errorf("sale %s has no create op: %v", s.ID, err)
+	}
+	op := ops[0]
+	ctx = centrapay.WithPriority(ctx, centrapay.PriorityBackground)
+	now := e.clk.Now()
+	var found []centrapay.PaymentRequest
+	for pr, err := range e.listByRef(ctx, s.ExternalRef) {
+		if err != nil {
+			if centrapay.IsUnknownOutcome(err) {
+				return e.unknownAgainAfter(ctx, s, op.Attempts+1, "lookup by externalRef unknown: "+err.Error())
+			}
+			return time.Time{}, fmt.Errorf("look up %s: %w", s.ExternalRef, err)
+		}
+		known, err := e.j.KnownRequest(ctx, pr.ID)
+		if err != nil {
+			return time.Time{}, err
+		}
+		v, _ := pr.Value.Amount.Int64()
+		if !known && v == s.Value && pr.TerminalID == s.TerminalID && !pr.CreatedAt.Before(s.CreatedAt.Add(-time.Minute)) {
+			found = append(found, *pr)
+		}
+	}
+	if len(found) == 0 {
+		if now.Before(s.TimeoutAt) {
+			if s.Status != StatusResolving {
+				s.Status, s.Reason = StatusResolving, "checking whether the payment request was created"
+				if err := e.save(ctx, s, "no request found yet"); err != nil {
+					return time.Time{}, err
+				}
+			}
+			return now.Add(e.backoff(2)), nil
+		}
+		op.State, op.Error, op.Message = OpFailed, "NOT_CREATED", "no payment request was created"
+		if err := e.saveOp(ctx, op); err != nil {
+			return time.Time{}, err
+		}
+		s.Status, s.Reason = StatusFailed, "the payment request could not be created: start the sale again"
+		return time.Time{}, e.save(ctx, s, "no request found by the POS timeout")
+	}
+	// the newest is adopted; any other (there should be none) is voided
+	pr := found[0]
+	for _, other := range found[1:] {
+		if _, _, err := e.cp.Void(ctx, other.ID); err != nil {
+			e.log.Warn("void of an extra request", "sale", s.ID, "request", other.ID, "err", err)
+		}
+	}
+	op.State, op.PaymentRequestID = OpSucceeded, pr.ID
+	if err := e.saveOp(ctx, op); err != nil {
+		return time.Time{}, err
+	}
+	e.apply(s, &pr)
+	if s.Status == StatusPending {
+		s.Reason = ""
+	}
+	if err := e.save(ctx, s, "adopted request "+pr.ID+" found by externalRef"); err != nil {
+		return time.Time{}, err
+	}
+	return now, nil
+}
+
+// listByRef iterates over the requests with externalRef, newest first.
+func (e *Engine) listByRef(ctx context.Context, ref string) func(func(*centrapay.PaymentRequest, error) bool) {
+	return func(yield func(*centrapay.PaymentRequest, error) bool) {
+		key := ""
+		for {
+			page, _, err := e.cp.ListByExternalRef(ctx, ref, &centrapay.ListOptions{MerchantAccountID: e.cfg.MerchantAccountID, PageKey: key})
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range page.Items {
+				if !yield(&page.Items[i], nil) {
+					return
+				}
+			}
+			if page.NextPageKey == "" {
+				return
+			}
+			key = page.NextPageKey
+		}
+	}
+}
+
+// apply copies what Centrapay says of the request into s and reports
+// whether anything changed.
+func (e *Engine) apply(s *Sale, pr *centrapay.PaymentRequest) bool {
+	old := s.clone()
+	if s.PaymentRequest == nil {
+		s.PaymentRequest = &PaymentRequest{ID: pr.ID}
+	}
+	p := s.PaymentRequest
+	p.ShortCode, p.URL, p.Status, p.ExpiresAt = pr.ShortCode, pr.URL, string(pr.Status), pr.ExpiresAt.Time
+	p.CancellationReason, p.PreAuthStatus, p.PreAuthExpiresAt = pr.CancellationReason, pr.PreAuthStatus, pr.PreAuthExpiresAt.Time
+	s.Conditions = s.Conditions[:0]
+	for _, c := range pr.MerchantConditions {
+		s.Conditions = append(s.Conditions, Condition{ID: c.ID.String(), Name: c.Name, Message: c.Message, Status: c.Status})
+	}
+	if n, err := pr.RemainingAmount.Int64(); err == nil {
+		s.RemainingAmount = n
+	}
+	s.PaidBy = s.PaidBy[:0]
+	if pr.PaidBy != nil {
+		for _, t := range pr.PaidBy.AssetTotals {
+			n, _ := t.Total.Amount.Int64()
+			s.PaidBy = append(s.PaidBy, Payment{AssetType: t.Type, Description: t.Description, Amount: n})
+		}
+	}
+	switch pr.Status {
+	case centrapay.StatusNew:
+		if s.Status != StatusResolving || s.CancelRequested {
+			s.Status = StatusPending
+		}
+		s.Reason = ""
+		if s.CancelRequested {
+			s.Reason = "cancelling"
+		}
+	case centrapay.StatusPaid:
+		s.Status, s.Reason = StatusPaid, ""
+		if s.RemainingAmount > 0 {
+			s.Reason = fmt.Sprintf("part paid: %d still to pay", s.RemainingAmount)
+		}
+	case centrapay.StatusCancelled:
+		s.Status, s.Reason = StatusCancelled, cancelReason(pr.CancellationReason)
+		if s.Paid() > 0 {
+			s.Reason += " (the payment was refunded)"
+		}
+	case centrapay.StatusExpired:
+		s.Status, s.Reason = StatusExpired, "the payment request expired"
+	}
+	return !sameSale(old, s)
+}
+
+func sameSale(a, b *Sale) bool {
+	if a.Status != b.Status || a.Reason != b.Reason || a.RemainingAmount != b.RemainingAmount ||
+		len(a.Conditions) != len(b.Conditions) || len(a.PaidBy) != len(b.PaidBy) ||
+		(a.PaymentRequest == nil) != (b.PaymentRequest == nil) {
+		return false
+	}
+	if a.PaymentRequest != nil && *a.PaymentRequest != *b.PaymentRequest {
+		return false
+	}
+	for i := range a.Conditions {
+		if a.Conditions[i] != b.Conditions[i] {
+			return false
+		}
+	}
+	for i := range a.PaidBy {
+		if a.PaidBy[i] != b.PaidBy[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Cancel asks for sale id to be cancelled: its request is voided at once
+// (refunded if the patron paid meanwhile). The sale shows what Centrapay
+// answers.
+func (e *Engine) Cancel(ctx context.Context, id string) (*Sale, error) {
+	unlock := e.lock(id)
+	s, err := e.j.Sale(ctx, id)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	if s.Status.Final() {
+		unlock()
+		return nil, &Error{Code: EConflict, Message: fmt.Sprintf("the sale is %s: refund it instead", s.Status)}
+	}
+	if !s.CancelRequested {
+		s.CancelRequested = true
+		s.Reason = "cancelling"
+		if err := e.save(ctx, s, "cancel requested at the till"); err != nil {
+			unlock()
+			return nil, err
+		}
+	}
+	unlock()
+	// void now, not at the next poll
+	e.mu.Lock()
+	running := e.running["s:"+id]
+	if !running {
+		delete(e.due, "s:"+id)
+		e.running["s:"+id] = true
+	}
+	e.mu.Unlock()
+	if !running {
+		e.work(ctx, "s:"+id)
+	}
+	return e.j.Sale(ctx, id)
+}
+
+// Sale returns a snapshot of sale id.
+func (e *Engine) Sale(ctx context.Context, id string) (*Sale, error) {
+	s, err := e.j.Sale(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, &Error{Code: ENotFound, Message: "no sale " + id}
+	}
+	return s, err
+}

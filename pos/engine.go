@@ -1,0 +1,335 @@
+package pos
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/centrapos/centrapos/centrapay"
+	"github.com/centrapos/centrapos/clock"
+)
+
+// Centrapay is the part of Centrapay's API the engine calls;
+// *centrapay.Client implements it.
+type Centrapay interface {
+	Create(ctx context.Context, r *centrapay.CreateRequest) (*centrapay.PaymentRequest, *centrapay.Response, error)
+	Get(ctx context.Context, id string) (*centrapay.PaymentRequest, *centrapay.Response, error)
+	GetByShortCode(ctx context.Context, code string) (*centrapay.PaymentRequest, *centrapay.Response, error)
+	ListByExternalRef(ctx context.Context, ref string, opt *centrapay.ListOptions) (*centrapay.Page[centrapay.PaymentRequest], *centrapay.Response, error)
+	Void(ctx context.Context, id string) (*centrapay.Activity, *centrapay.Response, error)
+	Refund(ctx context.Context, id string, r *centrapay.RefundRequest) (*centrapay.Activity, *centrapay.Response, error)
+	AcceptCondition(ctx context.Context, id, conditionID string) (*centrapay.Activity, *centrapay.Response, error)
+	DeclineCondition(ctx context.Context, id, conditionID string) (*centrapay.Activity, *centrapay.Response, error)
+	Confirm(ctx context.Context, id string, r *centrapay.ConfirmRequest) (*centrapay.Activity, *centrapay.Response, error)
+	Release(ctx context.Context, id string) (*centrapay.Activity, *centrapay.Response, error)
+}
+
+// Config configures an Engine. Centrapay, Journal and MerchantAccountID
+// are required.
+type Config struct {
+	Centrapay         Centrapay
+	Journal           Journal
+	MerchantAccountID string // for lookups by externalRef
+	Currency          string // default NZD
+	Clock             clock.Clock
+	Logger            *slog.Logger
+	ExpirySeconds     int           // of each Payment Request; default 120
+	TimeoutMargin     time.Duration // POS timeout = expiry + margin; default 7 s, kept within 5–10 s
+	PollInterval      time.Duration // default 1 s
+	MaxBackoff        time.Duration // between retries of an unknown outcome; default 30 s
+}
+
+// Engine runs the payment protocol. It is safe for concurrent use. Call
+// Recover once at start, then Run (or Step, in tests) to drive sales.
+type Engine struct {
+	cfg Config
+	clk clock.Clock
+	j   Journal
+	cp  Centrapay
+	log *slog.Logger
+
+	mu      sync.Mutex
+	due     map[string]time.Time // work key → when to do it next
+	running map[string]bool
+	locks   map[string]*sync.Mutex // one per sale: its changes are serial
+	subs    map[int]subscriber
+	nextSub int
+	wake    chan struct{}
+
+	crash func(point string) bool // tests: abandon the engine at point
+	dead  bool
+}
+
+type subscriber struct {
+	saleID string // "" for every sale
+	ch     chan *Sale
+}
+
+// New returns an engine configured by cfg.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Centrapay == nil || cfg.Journal == nil {
+		return nil, errors.New("pos: Centrapay and Journal are required")
+	}
+	if cfg.MerchantAccountID == "" {
+		return nil, errors.New("pos: MerchantAccountID is required (lookups by externalRef need it)")
+	}
+	if cfg.Currency == "" {
+		cfg.Currency = "NZD"
+	}
+	if cfg.ExpirySeconds == 0 {
+		cfg.ExpirySeconds = 120
+	}
+	if cfg.ExpirySeconds < 10 || cfg.ExpirySeconds > 86400 {
+		return nil, fmt.Errorf("pos: expiry %d s: must be between 10 and 86400", cfg.ExpirySeconds)
+	}
+	if cfg.TimeoutMargin == 0 {
+		cfg.TimeoutMargin = 7 * time.Second
+	}
+	if cfg.TimeoutMargin < 5*time.Second || cfg.TimeoutMargin > 10*time.Second {
+		return nil, fmt.Errorf("pos: timeout margin %v: Centrapay asks for 5 to 10 s after expiry", cfg.TimeoutMargin)
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = 30 * time.Second
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{cfg: cfg, clk: cfg.Clock, j: cfg.Journal, cp: cfg.Centrapay, log: cfg.Logger,
+		due: map[string]time.Time{}, running: map[string]bool{}, locks: map[string]*sync.Mutex{},
+		subs: map[int]subscriber{}, wake: make(chan struct{}, 1)}, nil
+}
+
+// Journal returns the engine's journal, for reads.
+func (e *Engine) Journal() Journal { return e.j }
+
+// errAbandoned is returned once a test has abandoned the engine.
+var errAbandoned = errors.New("pos: engine abandoned")
+
+// at reports whether a test abandons the engine at point; from then on it
+// does nothing more, as if the process had died.
+func (e *Engine) at(point string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.dead && e.crash != nil && e.crash(point) {
+		e.dead = true
+	}
+	return e.dead
+}
+
+func (e *Engine) isDead() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.dead
+}
+
+// schedule asks for work on key at t (the earlier of t and any time
+// already asked for).
+func (e *Engine) schedule(key string, t time.Time) {
+	e.mu.Lock()
+	if old, ok := e.due[key]; !ok || t.Before(old) {
+		e.due[key] = t
+	}
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// takeDue removes and returns the work due now that is not running.
+func (e *Engine) takeDue() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.dead {
+		return nil
+	}
+	now := e.clk.Now()
+	var keys []string
+	for k, t := range e.due {
+		if !t.After(now) && !e.running[k] {
+			keys = append(keys, k)
+			delete(e.due, k)
+			e.running[k] = true
+		}
+	}
+	return keys
+}
+
+// nextDue is when the earliest scheduled work falls due.
+func (e *Engine) nextDue() (time.Time, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var first time.Time
+	for k, t := range e.due {
+		if e.running[k] {
+			continue
+		}
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+	}
+	return first, !first.IsZero()
+}
+
+func (e *Engine) work(ctx context.Context, key string) {
+	defer func() {
+		e.mu.Lock()
+		delete(e.running, key)
+		e.mu.Unlock()
+		select {
+		case e.wake <- struct{}{}:
+		default:
+		}
+	}()
+	kind, id := key[:2], key[2:]
+	var next time.Time
+	var err error
+	switch kind {
+	case "s:":
+		next, err = e.drive(ctx, id)
+	case "o:":
+		next, err = e.resend(ctx, id)
+	}
+	if err != nil && !errors.Is(err, errAbandoned) {
+		e.log.Error("pos work", "key", key, "err", err)
+		next = e.clk.Now().Add(e.cfg.PollInterval)
+	}
+	if !next.IsZero() {
+		e.schedule(key, next)
+	}
+}
+
+// Step does all the work due now, concurrently, and returns how many items
+// it did. Tests drive the engine with a fake clock and Step.
+func (e *Engine) Step(ctx context.Context) int {
+	keys := e.takeDue()
+	var wg sync.WaitGroup
+	for _, k := range keys {
+		wg.Go(func() { e.work(ctx, k) })
+	}
+	wg.Wait()
+	return len(keys)
+}
+
+// Run drives sales and retries until ctx is done.
+func (e *Engine) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		for _, k := range e.takeDue() {
+			wg.Go(func() { e.work(ctx, k) })
+		}
+		d := time.Hour
+		if t, ok := e.nextDue(); ok {
+			d = max(t.Sub(e.clk.Now()), 0)
+		}
+		timer := e.clk.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-e.wake:
+		case <-timer.C():
+		}
+		timer.Stop()
+	}
+}
+
+// lock serialises changes to one sale.
+func (e *Engine) lock(saleID string) func() {
+	e.mu.Lock()
+	l, ok := e.locks[saleID]
+	if !ok {
+		l = new(sync.Mutex)
+		e.locks[saleID] = l
+	}
+	e.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// Subscribe returns a channel of snapshots of sale saleID ("" for every
+// sale) after each journaled change, and a func that ends the subscription.
+// A slow reader misses intermediate snapshots, never the latest.
+func (e *Engine) Subscribe(saleID string) (<-chan *Sale, func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	id := e.nextSub
+	e.nextSub++
+	ch := make(chan *Sale, 8)
+	e.subs[id] = subscriber{saleID: saleID, ch: ch}
+	return ch, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if _, ok := e.subs[id]; ok {
+			delete(e.subs, id)
+			close(ch)
+		}
+	}
+}
+
+func (e *Engine) publish(s *Sale) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, sub := range e.subs {
+		if sub.saleID != "" && sub.saleID != s.ID {
+			continue
+		}
+		snap := s.clone()
+		for {
+			select {
+			case sub.ch <- snap:
+			default:
+				select { // full: drop the oldest
+				case <-sub.ch:
+				default:
+				}
+				continue
+			}
+			break
+		}
+	}
+}
+
+// save journals a change of s and then publishes it.
+func (e *Engine) save(ctx context.Context, s *Sale, note string) error {
+	s.UpdatedAt = e.clk.Now()
+	s.Version++
+	if err := e.j.SaveSale(ctx, s, note); err != nil {
+		return fmt.Errorf("journal sale %s: %w", s.ID, err)
+	}
+	e.publish(s)
+	return nil
+}
+
+func (e *Engine) saveOp(ctx context.Context, op *Op) error {
+	op.UpdatedAt = e.clk.Now()
+	if err := e.j.SaveOp(ctx, op); err != nil {
+		return fmt.Errorf("journal %s op %s: %w", op.Kind, op.ID, err)
+	}
+	return nil
+}
+
+// newID returns a random id with prefix: 16 base32 characters, 80 bits.
+func newID(prefix string) string {
+	var b [10]byte
+	rand.Read(b[:])
+	return prefix + base32.HexEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])
+}
+
+// backoff is the wait before retry n (0-based) of an unknown outcome.
+func (e *Engine) backoff(n int) time.Duration {
+	d := e.cfg.PollInterval << min(n, 10)
+	return min(d, e.cfg.MaxBackoff)
+}

@@ -1,0 +1,54 @@
+package pos
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. The server maps each to one HTTP status.
+const (
+	EInvalid     = "invalid"     // the input is wrong; nothing was done
+	ENotFound    = "not_found"   // no such sale, refund or request
+	EConflict    = "conflict"    // the sale is in a state that forbids this
+	ERefused     = "refused"     // Centrapay refused, with a known reason
+	EUnavailable = "unavailable" // Centrapay's answer is not known yet
+	EInternal    = "internal"
+)
+
+// Error is an error whose Message is safe to show to a cashier or a till.
+// Code is one of the E constants; Field names the input at fault, if any;
+// Centrapay is Centrapay's error code when it refused.
+type Error struct {
+	Code      string
+	Field     string
+	Message   string
+	Centrapay string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("pos: %s: %s", e.Field, e.Message)
+	}
+	return "pos: " + e.Message
+}
+
+// ErrorCode returns err's code: EInternal for an error that is not an
+// *Error.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+func invalid(field, format string, args ...any) *Error {
+	return &Error{Code: EInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrNotFound is what a Journal returns for a record it does not hold.
+var ErrNotFound = &Error{Code: ENotFound, Message: "not found"}
+
+// ErrDuplicate is what a Journal returns when a record it must hold once
+// (a sale id, a sale's open externalRef) is saved twice.
+var ErrDuplicate = &Error{Code: EConflict, Message: "already exists"}

@@ -1,0 +1,57 @@
+package pos
+
+import (
+	"time"
+
+	"github.com/centrapos/centrapos/centrapay"
+)
+
+// OpKind names a side effect at Centrapay.
+type OpKind string
+
+// Op kinds.
+const (
+	OpCreate  OpKind = "create"
+	OpVoid    OpKind = "void"
+	OpRefund  OpKind = "refund"
+	OpConfirm OpKind = "confirm"
+	OpRelease OpKind = "release"
+	OpAccept  OpKind = "accept-condition"
+	OpDecline OpKind = "decline-condition"
+)
+
+// OpState is where an Op stands.
+type OpState string
+
+// Op states. Pending means the outcome is not known: Recover sends it
+// again with the same Key.
+const (
+	OpPending   OpState = "pending"
+	OpSucceeded OpState = "succeeded"
+	OpFailed    OpState = "failed" // Centrapay refused; Error says why
+)
+
+// Op is a side effect at Centrapay: journaled with its idempotency
+// material before the call, and with its outcome after it. Refunds and
+// pre-auth confirmations are Ops too.
+type Op struct {
+	ID               string               `json:"id"`
+	SaleID           string               `json:"saleId,omitempty"` // "" for a refund of a request no local sale made
+	PaymentRequestID string               `json:"paymentRequestId,omitempty"`
+	Kind             OpKind               `json:"kind"`
+	Key              string               `json:"key,omitempty"` // externalRef of a create or refund, idempotencyKey of a confirm, condition id
+	Amount           int64                `json:"amount,omitempty"`
+	Currency         string               `json:"currency,omitempty"`
+	Reason           string               `json:"reason,omitempty"`     // refund reason
+	InvoiceRef       string               `json:"invoiceRef,omitempty"` // confirm
+	LineItems        []centrapay.LineItem `json:"lineItems,omitempty"`
+	ConfirmationKey  string               `json:"confirmationKey,omitempty"` // refund of a pre-auth confirmation
+	State            OpState              `json:"state"`
+	Error            string               `json:"error,omitempty"` // Centrapay's code when it refused
+	Message          string               `json:"message,omitempty"`
+	ActivityID       string               `json:"activityId,omitempty"`
+	Attempts         int                  `json:"attempts"`
+	TerminalID       string               `json:"terminalId,omitempty"`
+	CreatedAt        time.Time            `json:"createdAt"`
+	UpdatedAt        time.Time            `json:"updatedAt"`
+}

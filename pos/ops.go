@@ -1,0 +1,409 @@
+package pos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/centrapos/centrapos/centrapay"
+)
+
+// RefundInput asks for a refund. One of SaleID, PaymentRequestID,
+// ShortCode or ExternalRef (the sale's) names the payment; Amount is in
+// minor units.
+type RefundInput struct {
+	SaleID           string `json:"saleId,omitempty"`
+	PaymentRequestID string `json:"paymentRequestId,omitempty"`
+	ShortCode        string `json:"shortCode,omitempty"`
+	ExternalRef      string `json:"externalRef,omitempty"`
+	Amount           int64  `json:"value"`
+	Reason           string `json:"reason,omitempty"`
+	ConfirmationKey  string `json:"confirmationIdempotencyKey,omitempty"` // refund of a pre-auth confirmation
+	TerminalID       string `json:"-"`
+}
+
+// target finds the payment a refund names: in the journal first, then at
+// Centrapay (a payment made by another till or before this journal).
+func (e *Engine) target(ctx context.Context, in RefundInput) (*Sale, string, string, error) {
+	n := 0
+	for _, v := range []string{in.SaleID, in.PaymentRequestID, in.ShortCode, in.ExternalRef} {
+		if v != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, "", "", invalid("saleId", "name the payment by exactly one of saleId, paymentRequestId, shortCode or externalRef")
+	}
+	var q SaleQuery
+	switch {
+	case in.SaleID != "":
+		s, err := e.Sale(ctx, in.SaleID)
+		if err != nil {
+			return nil, "", "", err
+		}
+		if s.PaymentRequest == nil {
+			return nil, "", "", &Error{Code: EConflict, Message: "the sale has no payment request"}
+		}
+		return s, s.PaymentRequest.ID, s.Currency, nil
+	case in.PaymentRequestID != "":
+		q.PaymentRequestID = in.PaymentRequestID
+	case in.ShortCode != "":
+		code, err := centrapay.NormalizeShortCode(in.ShortCode)
+		if err != nil {
+			return nil, "", "", invalid("shortCode", "%v", err)
+		}
+		q.ShortCode = code
+	default:
+		q.ExternalRef = in.ExternalRef
+	}
+	s, err := e.j.FindSale(ctx, q)
+	if err == nil && s.PaymentRequest != nil {
+		return s, s.PaymentRequest.ID, s.Currency, nil
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, "", "", err
+	}
+	var pr *centrapay.PaymentRequest
+	switch {
+	case q.PaymentRequestID != "":
+		pr, _, err = e.cp.Get(ctx, q.PaymentRequestID)
+	case q.ShortCode != "":
+		pr, _, err = e.cp.GetByShortCode(ctx, q.ShortCode)
+	default:
+		for p, lerr := range e.listByRef(ctx, q.ExternalRef) {
+			if lerr != nil {
+				err = lerr
+				break
+			}
+			if p.Status == centrapay.StatusPaid {
+				pr = p
+				break
+			}
+		}
+		if pr == nil && err == nil {
+			return nil, "", "", &Error{Code: ENotFound, Message: "no paid payment request with externalRef " + q.ExternalRef}
+		}
+	}
+	if err != nil {
+		if centrapay.IsUnknownOutcome(err) {
+			return nil, "", "", &Error{Code: EUnavailable, Message: "Centrapay did not answer the lookup: try again"}
+		}
+		code, msg := refusal(err)
+		if errors.Is(err, centrapay.ErrChecksumFailed) {
+			return nil, "", "", &Error{Code: EInvalid, Field: "shortCode", Message: "the short code's check character does not match: check it on the receipt", Centrapay: code}
+		}
+		return nil, "", "", &Error{Code: ENotFound, Message: msg, Centrapay: code}
+	}
+	return nil, pr.ID, pr.Value.Currency, nil
+}
+
+// Refund refunds a payment, once: the refund's own reference is journaled
+// before the call and reused on every retry. A refund whose outcome is not
+// known is returned pending, without error; the engine sends it again
+// until Centrapay answers.
+func (e *Engine) Refund(ctx context.Context, in RefundInput) (*Op, error) {
+	if in.Amount <= 0 || in.Amount >= maxValue {
+		return nil, invalid("value", "must be between 1 and %d cents", maxValue-1)
+	}
+	s, prID, currency, err := e.target(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	op := &Op{ID: newID("rf_"), PaymentRequestID: prID, Kind: OpRefund, Amount: in.Amount, Currency: currency,
+		Reason: in.Reason, ConfirmationKey: in.ConfirmationKey, State: OpPending, TerminalID: in.TerminalID, CreatedAt: e.clk.Now()}
+	op.Key = op.ID
+	if s != nil {
+		unlock := e.lock(s.ID)
+		defer unlock()
+		if s, err = e.j.Sale(ctx, s.ID); err != nil {
+			return nil, err
+		}
+		pending, err := e.j.Ops(ctx, OpFilter{SaleID: s.ID, Kind: OpRefund, Pending: true})
+		if err != nil {
+			return nil, err
+		}
+		left := s.Paid() - s.Refunded
+		if s.PreAuth {
+			left = s.Confirmed - s.Refunded
+		}
+		for _, p := range pending {
+			left -= p.Amount
+		}
+		if s.Status != StatusPaid || left <= 0 {
+			return nil, &Error{Code: EConflict, Message: fmt.Sprintf("the sale is %s with nothing left to refund", s.Status)}
+		}
+		if in.Amount > left {
+			return nil, invalid("value", "at most %d can be refunded", left)
+		}
+		op.SaleID, op.TerminalID = s.ID, s.TerminalID
+	}
+	if err := e.saveOp(ctx, op); err != nil {
+		return nil, err
+	}
+	return e.finish(ctx, op)
+}
+
+// finish sends a journaled op and journals its outcome: a sale it
+// changes is updated in the same step.
+func (e *Engine) finish(ctx context.Context, op *Op) (*Op, error) {
+	if e.at(string(op.Kind) + ":journaled") {
+		return nil, errAbandoned
+	}
+	a, err := e.send(ctx, op)
+	if e.at(string(op.Kind) + ":answered") {
+		return nil, errAbandoned
+	}
+	op.Attempts++
+	switch {
+	case err == nil:
+		op.State, op.ActivityID = OpSucceeded, a.ID
+	case centrapay.IsUnknownOutcome(err):
+		op.Message = "Centrapay has not answered yet; it will be sent again with the same reference"
+		if err := e.saveOp(ctx, op); err != nil {
+			return nil, err
+		}
+		e.schedule("o:"+op.ID, e.clk.Now().Add(e.backoff(op.Attempts)))
+		return op, nil
+	case errors.Is(err, centrapay.ErrConditionAlreadySet) && (op.Kind == OpAccept || op.Kind == OpDecline):
+		op.State = OpSucceeded // a retry of an answer that had landed
+	default:
+		op.Error, op.Message = refusal(err)
+		op.State = OpFailed
+	}
+	if err := e.saveOp(ctx, op); err != nil {
+		return nil, err
+	}
+	if op.SaleID != "" && op.State == OpSucceeded {
+		if err := e.opDone(ctx, op); err != nil {
+			return nil, err
+		}
+	}
+	if op.State == OpFailed {
+		return op, &Error{Code: ERefused, Message: op.Message, Centrapay: op.Error}
+	}
+	return op, nil
+}
+
+// send makes the call an op stands for.
+func (e *Engine) send(ctx context.Context, op *Op) (*centrapay.Activity, error) {
+	var a *centrapay.Activity
+	var err error
+	switch op.Kind {
+	case OpRefund:
+		a, _, err = e.cp.Refund(ctx, op.PaymentRequestID, &centrapay.RefundRequest{Value: centrapay.Cents(op.Amount, op.Currency),
+			ExternalRef: op.Key, ConfirmationIdempotencyKey: op.ConfirmationKey})
+	case OpConfirm:
+		r := &centrapay.ConfirmRequest{IdempotencyKey: op.Key, InvoiceRef: op.InvoiceRef, LineItems: op.LineItems}
+		v := centrapay.Cents(op.Amount, op.Currency)
+		r.Value = &v
+		a, _, err = e.cp.Confirm(ctx, op.PaymentRequestID, r)
+	case OpRelease:
+		a, _, err = e.cp.Release(ctx, op.PaymentRequestID)
+	case OpAccept:
+		a, _, err = e.cp.AcceptCondition(ctx, op.PaymentRequestID, op.Key)
+	case OpDecline:
+		a, _, err = e.cp.DeclineCondition(ctx, op.PaymentRequestID, op.Key)
+	default:
+		return nil, fmt.Errorf("send %s: not an op to resend", op.Kind)
+	}
+	return a, err
+}
+
+// opDone applies a succeeded op to its sale; the sale lock is held by the
+// caller or not needed (the journaled sale is re-read).
+func (e *Engine) opDone(ctx context.Context, op *Op) error {
+	s, err := e.j.Sale(ctx, op.SaleID)
+	if err != nil {
+		return err
+	}
+	switch op.Kind {
+	case OpRefund:
+		s.Refunded += op.Amount
+		return e.save(ctx, s, fmt.Sprintf("refunded %d (%s)", op.Amount, op.Key))
+	case OpConfirm:
+		s.Confirmed += op.Amount
+		return e.save(ctx, s, fmt.Sprintf("confirmed %d (%s)", op.Amount, op.Key))
+	case OpRelease:
+		if s.PaymentRequest != nil {
+			s.PaymentRequest.PreAuthStatus = centrapay.PreAuthReleased
+		}
+		return e.save(ctx, s, "pre-auth released")
+	case OpAccept, OpDecline:
+		e.schedule("s:"+s.ID, e.clk.Now()) // poll again at once
+	}
+	return nil
+}
+
+// resend sends a pending op again (after an unknown outcome or a restart).
+func (e *Engine) resend(ctx context.Context, id string) (time.Time, error) {
+	op, err := e.j.Op(ctx, id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if op.State != OpPending {
+		return time.Time{}, nil
+	}
+	if op.SaleID != "" {
+		unlock := e.lock(op.SaleID)
+		defer unlock()
+	}
+	ctx = centrapay.WithPriority(ctx, centrapay.PriorityBackground)
+	_, err = e.finish(ctx, op)
+	if errors.Is(err, errAbandoned) {
+		return time.Time{}, err
+	}
+	return time.Time{}, nil // finish schedules another try when still unknown
+}
+
+// AnswerCondition accepts or declines merchant condition conditionID of
+// sale id, then polls the request again at once.
+func (e *Engine) AnswerCondition(ctx context.Context, id, conditionID string, accept bool) (*Sale, error) {
+	unlock := e.lock(id)
+	s, err := e.Sale(ctx, id)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	var found bool
+	for _, c := range s.Conditions {
+		if c.ID == conditionID {
+			found = c.Status == centrapay.ConditionAwaitingMerchant
+		}
+	}
+	if !found || s.PaymentRequest == nil {
+		unlock()
+		return nil, &Error{Code: ENotFound, Field: "conditionId", Message: "no condition " + conditionID + " awaits the merchant on this sale"}
+	}
+	kind := OpDecline
+	if accept {
+		kind = OpAccept
+	}
+	op := &Op{ID: newID("op_"), SaleID: id, PaymentRequestID: s.PaymentRequest.ID, Kind: kind, Key: conditionID,
+		State: OpPending, TerminalID: s.TerminalID, CreatedAt: e.clk.Now()}
+	if err := e.saveOp(ctx, op); err != nil {
+		unlock()
+		return nil, err
+	}
+	_, err = e.finish(ctx, op)
+	unlock()
+	if err != nil {
+		return nil, err
+	}
+	e.pollNow(ctx, id)
+	return e.j.Sale(ctx, id)
+}
+
+// pollNow drives sale id at once unless it is being driven already.
+func (e *Engine) pollNow(ctx context.Context, id string) {
+	e.mu.Lock()
+	running := e.running["s:"+id]
+	if !running {
+		delete(e.due, "s:"+id)
+		e.running["s:"+id] = true
+	}
+	e.mu.Unlock()
+	if !running {
+		e.work(ctx, "s:"+id)
+	}
+}
+
+// ConfirmInput draws down on an authorized pre-auth.
+type ConfirmInput struct {
+	InvoiceRef     string               `json:"invoiceRef"`
+	LineItems      []centrapay.LineItem `json:"lineItems"`
+	IdempotencyKey string               `json:"idempotencyKey,omitempty"` // generated when empty
+}
+
+// Confirm confirms part or all of sale id's authorized pre-auth; the
+// amount is the sum of the line items.
+func (e *Engine) Confirm(ctx context.Context, id string, in ConfirmInput) (*Op, error) {
+	if in.InvoiceRef == "" || len(in.InvoiceRef) > 128 {
+		return nil, invalid("invoiceRef", "required, at most 128 characters")
+	}
+	if len(in.LineItems) == 0 {
+		return nil, invalid("lineItems", "required: what is confirmed")
+	}
+	amount, err := lineSum(in.LineItems)
+	if err != nil {
+		return nil, err
+	}
+	if amount <= 0 {
+		return nil, invalid("lineItems", "must sum to a positive amount")
+	}
+	unlock := e.lock(id)
+	defer unlock()
+	s, err := e.Sale(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.PreAuth || s.Status != StatusPaid || s.PaymentRequest.PreAuthStatus != centrapay.PreAuthAuthorized {
+		return nil, &Error{Code: EConflict, Message: "the sale is not an authorized pre-auth"}
+	}
+	if left := s.Paid() - s.Confirmed; amount > left {
+		return nil, invalid("lineItems", "sum to %d; at most %d remains authorized", amount, left)
+	}
+	key := in.IdempotencyKey
+	if key == "" {
+		key = newID("cf_")
+	}
+	op := &Op{ID: newID("op_"), SaleID: id, PaymentRequestID: s.PaymentRequest.ID, Kind: OpConfirm, Key: key,
+		Amount: amount, Currency: s.Currency, InvoiceRef: in.InvoiceRef, LineItems: in.LineItems, State: OpPending,
+		TerminalID: s.TerminalID, CreatedAt: e.clk.Now()}
+	if err := e.saveOp(ctx, op); err != nil {
+		return nil, err
+	}
+	return e.finish(ctx, op)
+}
+
+// Release returns what was not confirmed of sale id's pre-auth.
+func (e *Engine) Release(ctx context.Context, id string) (*Op, error) {
+	unlock := e.lock(id)
+	defer unlock()
+	s, err := e.Sale(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.PreAuth || s.PaymentRequest == nil {
+		return nil, &Error{Code: EConflict, Message: "the sale is not a pre-auth"}
+	}
+	op := &Op{ID: newID("op_"), SaleID: id, PaymentRequestID: s.PaymentRequest.ID, Kind: OpRelease, State: OpPending,
+		TerminalID: s.TerminalID, CreatedAt: e.clk.Now()}
+	if err := e.saveOp(ctx, op); err != nil {
+		return nil, err
+	}
+	return e.finish(ctx, op)
+}
+
+// Op returns refund or op id.
+func (e *Engine) Op(ctx context.Context, id string) (*Op, error) {
+	op, err := e.j.Op(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, &Error{Code: ENotFound, Message: "no refund or operation " + id}
+	}
+	return op, err
+}
+
+// Recover resumes, after a start, every sale that is not final and every
+// op whose outcome is not known. Call it once before Run.
+func (e *Engine) Recover(ctx context.Context) error {
+	sales, err := e.j.Sales(ctx, SaleFilter{Open: true})
+	if err != nil {
+		return fmt.Errorf("recover: %w", err)
+	}
+	now := e.clk.Now()
+	for _, s := range sales {
+		e.schedule("s:"+s.ID, now)
+	}
+	ops, err := e.j.Ops(ctx, OpFilter{Pending: true})
+	if err != nil {
+		return fmt.Errorf("recover: %w", err)
+	}
+	for _, op := range ops {
+		if op.Kind != OpCreate && op.Kind != OpVoid {
+			e.schedule("o:"+op.ID, now)
+		}
+	}
+	e.log.Info("recovered", "sales", len(sales), "ops", len(ops))
+	return nil
+}

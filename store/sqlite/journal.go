@@ -1,0 +1,355 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/centrapos/centrapos/pos"
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Journal is a pos.Journal in a SQLite database.
+type Journal struct {
+	db *sql.DB
+}
+
+var _ pos.Journal = (*Journal)(nil)
+
+// Open opens (creating it if needed) the journal at path and brings its
+// schema up to date.
+func Open(ctx context.Context, path string) (*Journal, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: a journal path is required")
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1) // one writer; SQLite serialises writes anyway
+	j := &Journal{db: db}
+	if err := j.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return j, nil
+}
+
+// Close closes the database.
+func (j *Journal) Close() error { return j.db.Close() }
+
+// migrate applies, in order and each in a transaction, the migrations not
+// yet recorded in schema_migrations.
+func (j *Journal) migrate(ctx context.Context) error {
+	if _, err := j.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s: name must start with its version number", base)
+		}
+		if err := j.apply(ctx, v, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (j *Journal) apply(ctx context.Context, version int, name string) error {
+	tx, err := j.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	body, err := migrations.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return fmt.Errorf("sqlite: migration %s: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().UnixMilli()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func saleColumns(s *pos.Sale) (prID, shortCode any, final int, data []byte, err error) {
+	if s.PaymentRequest != nil {
+		prID, shortCode = s.PaymentRequest.ID, s.PaymentRequest.ShortCode
+	}
+	if s.Status.Final() {
+		final = 1
+	}
+	data, err = json.Marshal(s)
+	return
+}
+
+// CreateSale records a new sale.
+func (j *Journal) CreateSale(ctx context.Context, s *pos.Sale) error {
+	prID, code, final, data, err := saleColumns(s)
+	if err != nil {
+		return err
+	}
+	tx, err := j.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.TerminalID, s.ExternalRef, prID, code, s.Status, final, ms(s.CreatedAt), data)
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return pos.ErrDuplicate
+		}
+		return fmt.Errorf("sqlite: create sale %s: %w", s.ID, err)
+	}
+	if err := event(ctx, tx, s, "sale started"); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func event(ctx context.Context, tx *sql.Tx, s *pos.Sale, note string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO sale_events (sale_id, at, status, note) VALUES (?, ?, ?, ?)`, s.ID, ms(s.UpdatedAt), s.Status, note)
+	if err != nil {
+		return fmt.Errorf("sqlite: sale %s event: %w", s.ID, err)
+	}
+	return nil
+}
+
+// SaveSale replaces a sale and appends note to its history, atomically.
+func (j *Journal) SaveSale(ctx context.Context, s *pos.Sale, note string) error {
+	prID, code, final, data, err := saleColumns(s)
+	if err != nil {
+		return err
+	}
+	tx, err := j.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE sales SET pr_id = ?, short_code = ?, status = ?, final = ?, data = ? WHERE id = ?`,
+		prID, code, s.Status, final, data, s.ID)
+	if err != nil {
+		return fmt.Errorf("sqlite: save sale %s: %w", s.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return pos.ErrNotFound
+	}
+	if err := event(ctx, tx, s, note); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func scanSales(rows *sql.Rows, err error) ([]*pos.Sale, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*pos.Sale
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return nil, err
+		}
+		s := new(pos.Sale)
+		if err := json.Unmarshal(data, s); err != nil {
+			return nil, fmt.Errorf("sqlite: decode sale: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func one[T any](list []T, err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	if len(list) == 0 {
+		return zero, pos.ErrNotFound
+	}
+	return list[0], nil
+}
+
+// Sale returns one sale.
+func (j *Journal) Sale(ctx context.Context, id string) (*pos.Sale, error) {
+	return one(scanSales(j.db.QueryContext(ctx, `SELECT data FROM sales WHERE id = ?`, id)))
+}
+
+// FindSale returns the newest sale matching q.
+func (j *Journal) FindSale(ctx context.Context, q pos.SaleQuery) (*pos.Sale, error) {
+	var col, v string
+	switch {
+	case q.PaymentRequestID != "":
+		col, v = "pr_id", q.PaymentRequestID
+	case q.ShortCode != "":
+		col, v = "short_code", q.ShortCode
+	case q.ExternalRef != "":
+		col, v = "external_ref", q.ExternalRef
+	default:
+		return nil, errors.New("sqlite: find sale: an identifier is required")
+	}
+	return one(scanSales(j.db.QueryContext(ctx, `SELECT data FROM sales WHERE `+col+` = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, v)))
+}
+
+// Sales lists sales, newest first.
+func (j *Journal) Sales(ctx context.Context, f pos.SaleFilter) ([]*pos.Sale, error) {
+	var where []string
+	var args []any
+	if !f.From.IsZero() {
+		where, args = append(where, "created_at >= ?"), append(args, ms(f.From))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "created_at < ?"), append(args, ms(f.To))
+	}
+	if f.TerminalID != "" {
+		where, args = append(where, "terminal_id = ?"), append(args, f.TerminalID)
+	}
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	if f.Open {
+		where = append(where, "final = 0")
+	}
+	q := `SELECT data FROM sales`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY created_at DESC, rowid DESC"
+	if f.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	return scanSales(j.db.QueryContext(ctx, q, args...))
+}
+
+// History returns a sale's state changes, oldest first.
+func (j *Journal) History(ctx context.Context, saleID string) ([]pos.Event, error) {
+	rows, err := j.db.QueryContext(ctx, `SELECT at, status, note FROM sale_events WHERE sale_id = ? ORDER BY seq`, saleID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []pos.Event
+	for rows.Next() {
+		var at int64
+		var e pos.Event
+		if err := rows.Scan(&at, &e.Status, &e.Note); err != nil {
+			return nil, err
+		}
+		e.At = time.UnixMilli(at).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// SaveOp inserts or replaces an op.
+func (j *Journal) SaveOp(ctx context.Context, op *pos.Op) error {
+	data, err := json.Marshal(op)
+	if err != nil {
+		return err
+	}
+	_, err = j.db.ExecContext(ctx, `INSERT INTO ops (id, sale_id, pr_id, kind, state, terminal_id, created_at, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET pr_id = excluded.pr_id, state = excluded.state, data = excluded.data`,
+		op.ID, op.SaleID, op.PaymentRequestID, op.Kind, op.State, op.TerminalID, ms(op.CreatedAt), data)
+	if err != nil {
+		return fmt.Errorf("sqlite: save op %s: %w", op.ID, err)
+	}
+	return nil
+}
+
+func scanOps(rows *sql.Rows, err error) ([]*pos.Op, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*pos.Op
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return nil, err
+		}
+		op := new(pos.Op)
+		if err := json.Unmarshal(data, op); err != nil {
+			return nil, fmt.Errorf("sqlite: decode op: %w", err)
+		}
+		out = append(out, op)
+	}
+	return out, rows.Err()
+}
+
+// Op returns one op.
+func (j *Journal) Op(ctx context.Context, id string) (*pos.Op, error) {
+	return one(scanOps(j.db.QueryContext(ctx, `SELECT data FROM ops WHERE id = ?`, id)))
+}
+
+// Ops lists ops, oldest first.
+func (j *Journal) Ops(ctx context.Context, f pos.OpFilter) ([]*pos.Op, error) {
+	var where []string
+	var args []any
+	if f.SaleID != "" {
+		where, args = append(where, "sale_id = ?"), append(args, f.SaleID)
+	}
+	if f.Kind != "" {
+		where, args = append(where, "kind = ?"), append(args, f.Kind)
+	}
+	if f.Pending {
+		where = append(where, "state = 'pending'")
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "created_at >= ?"), append(args, ms(f.From))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "created_at < ?"), append(args, ms(f.To))
+	}
+	if f.TerminalID != "" {
+		where, args = append(where, "terminal_id = ?"), append(args, f.TerminalID)
+	}
+	q := `SELECT data FROM ops`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return scanOps(j.db.QueryContext(ctx, q+" ORDER BY created_at, rowid", args...))
+}
+
+// KnownRequest reports whether a sale or a create holds request id.
+func (j *Journal) KnownRequest(ctx context.Context, id string) (bool, error) {
+	var n int
+	err := j.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sales WHERE pr_id = ?) + (SELECT count(*) FROM ops WHERE pr_id = ? AND kind = 'create')`, id, id).Scan(&n)
+	return n > 0, err
+}
