@@ -40,7 +40,7 @@ func (e *Engine) drive(ctx context.Context, id string) (time.Time, error) {
 	if s.CancelRequested && void == nil || !now.Before(s.TimeoutAt) && (void == nil || s.Status == StatusPending) {
 		why := "cancelled at the till"
 		if !s.CancelRequested {
-			why = "POS timeout: still new after expiry + margin"
+			why = "timed out: the request was still new after its expiry + margin"
 		}
 		return e.startVoid(ctx, s, why)
 	}
@@ -74,14 +74,14 @@ func (e *Engine) poll(ctx context.Context, s *Sale, voided bool) (time.Time, err
 		}
 		// The client has retried with backoff; the status is still
 		// unknown, so the rule is to void.
-		return e.startVoid(ctx, s, "status unknown: "+err.Error())
+		return e.startVoid(ctx, s, "voided: its status could not be learned ("+err.Error()+")")
 	default:
 		code, msg := refusal(err)
 		s.Status, s.Reason = StatusResolving, msg
 		if err := e.save(ctx, s, "poll refused: "+code); err != nil {
 			return time.Time{}, err
 		}
-		return e.startVoid(ctx, s, "poll refused: "+code)
+		return e.startVoid(ctx, s, "voided: Centrapay refused to tell its status ("+code+")")
 	}
 }
 
@@ -104,6 +104,7 @@ func (e *Engine) startVoid(ctx context.Context, s *Sale, why string) (time.Time,
 	if err := e.saveOp(ctx, op); err != nil {
 		return time.Time{}, err
 	}
+	s.VoidReason = why
 	if s.Status == StatusPending && !s.CancelRequested {
 		s.Status, s.Reason = StatusResolving, why
 	}
@@ -282,6 +283,9 @@ func (e *Engine) apply(s *Sale, pr *centrapay.PaymentRequest) bool {
 		}
 	case centrapay.StatusCancelled:
 		s.Status, s.Reason = StatusCancelled, cancelReason(pr.CancellationReason)
+		if pr.CancellationReason == centrapay.CancelledByMerchant && s.VoidReason != "" {
+			s.Reason = s.VoidReason
+		}
 		if s.Paid() > 0 {
 			s.Reason += " (the payment was refunded)"
 		}

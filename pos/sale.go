@@ -59,6 +59,7 @@ type Sale struct {
 	Refunded        int64           `json:"refunded"`
 	Confirmed       int64           `json:"confirmed,omitempty"` // pre-auth: drawn down so far
 	CancelRequested bool            `json:"cancelRequested,omitempty"`
+	VoidReason      string          `json:"voidReason,omitempty"` // why the engine voided the request
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`

@@ -165,3 +165,17 @@ func (s *Sandbox) Ledger() Ledger {
 	}
 	return l
 }
+
+// SetExpiry moves request id's expiry to its creation time plus d, as a
+// Centrapay whose clock disagrees with the POS's would; tests use it to
+// reach a POS timeout while the request is still new.
+func (s *Sandbox) SetExpiry(id string, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	req, ok := s.requests[id]
+	if !ok {
+		return fmt.Errorf("set expiry %s: %w", id, errNotFound)
+	}
+	req.pr.ExpiresAt = centrapay.NewTimestamp(req.pr.CreatedAt.Add(d))
+	return nil
+}
