@@ -190,7 +190,11 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 					return time.Time{}, err
 				}
 			}
-			return now.Add(e.backoff(2)), nil
+			next := now.Add(e.backoff(2))
+			if next.After(s.TimeoutAt) {
+				next = s.TimeoutAt // the last lookup is made at the POS timeout
+			}
+			return next, nil
 		}
 		op.State, op.Error, op.Message = OpFailed, "NOT_CREATED", "no payment request was created"
 		if err := e.saveOp(ctx, op); err != nil {
@@ -210,10 +214,8 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 	if err := e.saveOp(ctx, op); err != nil {
 		return time.Time{}, err
 	}
+	s.Status = StatusPending
 	e.apply(s, &pr)
-	if s.Status == StatusPending {
-		s.Reason = ""
-	}
 	if err := e.save(ctx, s, "adopted request "+pr.ID+" found by externalRef"); err != nil {
 		return time.Time{}, err
 	}
