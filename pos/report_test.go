@@ -12,7 +12,9 @@ func TestReport(t *testing.T) {
 	start := r.fake.Now()
 	paid := r.start(nil)
 	r.sb.PatronPay(paid.PaymentRequest.ID, "", 0)
-	farm := r.start(func(in *pos.SaleInput) { in.Flow, in.Barcode, in.Value = pos.FlowBarcode, r.barcode("farmlands-card"), 2500 })
+	farm := r.start(func(in *pos.SaleInput) {
+		in.Flow, in.Barcode, in.Value = pos.FlowBarcode, r.barcode("farmlands-card"), 2500
+	})
 	other := r.start(func(in *pos.SaleInput) { in.TerminalID = "till-2" })
 	r.eng.Cancel(r.ctx, other.ID)
 	r.tick(1)
