@@ -1,0 +1,230 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/centrapos/centrapos/centrapay"
+	"github.com/centrapos/centrapos/pos"
+)
+
+// decodeBody reads a JSON body into v, naming what is wrong in a bad one.
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if dec.More() {
+			return &pos.Error{Code: pos.EInvalid, Message: "body: one JSON object expected"}
+		}
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		return &pos.Error{Code: pos.EInvalid, Field: te.Field, Message: fmt.Sprintf("must be a %s (minor units for amounts), not a JSON %s", te.Type, te.Value)}
+	case errors.As(err, &se):
+		return &pos.Error{Code: pos.EInvalid, Message: fmt.Sprintf("body: malformed JSON at byte %d", se.Offset)}
+	case errors.Is(err, io.EOF):
+		return &pos.Error{Code: pos.EInvalid, Message: "body: a JSON object is required"}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &pos.Error{Code: pos.EInvalid, Field: f, Message: "unknown field"}
+	}
+	return &pos.Error{Code: pos.EInvalid, Message: "body: " + err.Error()}
+}
+
+// saleRequest is the body of POST /sales: a SaleInput without the
+// terminal's own fields, which come from its token.
+type saleRequest struct {
+	Value            int64                `json:"value"`
+	ExternalRef      string               `json:"externalRef"`
+	Flow             string               `json:"flow"`
+	Barcode          string               `json:"barcode"`
+	LineItems        []centrapay.LineItem `json:"lineItems"`
+	PatronNotPresent bool                 `json:"patronNotPresent"`
+	BasketAmount     int64                `json:"basketAmount"`
+	PreAuth          bool                 `json:"preAuth"`
+	OperatorID       string               `json:"operatorId"`
+}
+
+func (s *Server) createSale(w http.ResponseWriter, r *http.Request) error {
+	var in saleRequest
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	t := terminal(r.Context())
+	sale, err := s.eng.StartSale(r.Context(), pos.SaleInput{TerminalID: t.ID, DeviceID: t.DeviceID, ConfigID: t.ConfigID,
+		OperatorID: in.OperatorID, ExternalRef: in.ExternalRef, Value: in.Value, Flow: in.Flow, Barcode: in.Barcode,
+		LineItems: in.LineItems, PatronNotPresent: in.PatronNotPresent, BasketAmount: in.BasketAmount, PreAuth: in.PreAuth})
+	if err != nil {
+		s.metrics.sales.WithLabelValues("rejected").Inc()
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/sales/"+sale.ID)
+	writeJSON(w, http.StatusCreated, sale)
+	return nil
+}
+
+func (s *Server) getSale(w http.ResponseWriter, r *http.Request) error {
+	sale, err := s.visibleSale(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sale)
+	return nil
+}
+
+// parseTime reads an RFC 3339 time or a date (midnight UTC).
+func parseTime(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, &pos.Error{Code: pos.EInvalid, Field: field, Message: "an RFC 3339 time or a date (2026-11-25)"}
+}
+
+func (s *Server) listSales(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	from, err := parseTime("from", q.Get("from"))
+	if err != nil {
+		return err
+	}
+	to, err := parseTime("to", q.Get("to"))
+	if err != nil {
+		return err
+	}
+	f := pos.SaleFilter{From: from, To: to, Status: pos.Status(q.Get("status")), TerminalID: q.Get("terminal"), Limit: 200}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			return &pos.Error{Code: pos.EInvalid, Field: "limit", Message: "1 to 1000"}
+		}
+		f.Limit = n
+	}
+	switch f.Status {
+	case "", pos.StatusPending, pos.StatusResolving, pos.StatusPaid, pos.StatusCancelled, pos.StatusExpired, pos.StatusFailed:
+	default:
+		return &pos.Error{Code: pos.EInvalid, Field: "status", Message: "pending, resolving, paid, cancelled, expired or failed"}
+	}
+	if t := terminal(r.Context()); !t.Manager {
+		if f.TerminalID != "" && f.TerminalID != t.ID {
+			return &pos.Error{Code: eForbidden, Field: "terminal", Message: "only a manager terminal sees other terminals' sales"}
+		}
+		f.TerminalID = t.ID
+	}
+	sales, err := s.eng.Journal().Sales(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if sales == nil {
+		sales = []*pos.Sale{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": sales})
+	return nil
+}
+
+func (s *Server) cancelSale(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.visibleSale(r, r.PathValue("id")); err != nil {
+		return err
+	}
+	sale, err := s.eng.Cancel(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sale)
+	return nil
+}
+
+func (s *Server) answerCondition(w http.ResponseWriter, r *http.Request) error {
+	verb := r.PathValue("verb")
+	if verb != "accept" && verb != "decline" {
+		return notFoundRoute(r)
+	}
+	if _, err := s.visibleSale(r, r.PathValue("id")); err != nil {
+		return err
+	}
+	sale, err := s.eng.AnswerCondition(r.Context(), r.PathValue("id"), r.PathValue("cid"), verb == "accept")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sale)
+	return nil
+}
+
+func (s *Server) confirm(w http.ResponseWriter, r *http.Request) error {
+	var in pos.ConfirmInput
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	if _, err := s.visibleSale(r, r.PathValue("id")); err != nil {
+		return err
+	}
+	op, err := s.eng.Confirm(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, op)
+	return nil
+}
+
+func (s *Server) release(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.visibleSale(r, r.PathValue("id")); err != nil {
+		return err
+	}
+	op, err := s.eng.Release(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, op)
+	return nil
+}
+
+func (s *Server) refund(w http.ResponseWriter, r *http.Request) error {
+	var in pos.RefundInput
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	t := terminal(r.Context())
+	in.TerminalID = t.ID
+	if in.SaleID != "" {
+		if _, err := s.visibleSale(r, in.SaleID); err != nil {
+			return err
+		}
+	}
+	op, err := s.eng.Refund(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if op.State == pos.OpPending {
+		status = http.StatusAccepted // Centrapay has not answered; the engine keeps sending it
+	}
+	w.Header().Set("Location", "/api/v1/refunds/"+op.ID)
+	writeJSON(w, status, op)
+	return nil
+}
+
+func (s *Server) getRefund(w http.ResponseWriter, r *http.Request) error {
+	op, err := s.eng.Op(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if t := terminal(r.Context()); op.Kind != pos.OpRefund || !t.Manager && op.TerminalID != t.ID {
+		return &pos.Error{Code: pos.ENotFound, Message: "no refund " + r.PathValue("id")}
+	}
+	writeJSON(w, http.StatusOK, op)
+	return nil
+}

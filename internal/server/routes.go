@@ -1,0 +1,110 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/centrapos/centrapos/pos"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+func (s *Server) routes() http.Handler {
+	m := http.NewServeMux()
+	api := func(pattern string, h handlerFunc) { m.Handle(pattern, s.handle(s.authed(h))) }
+	api("POST /api/v1/sales", s.idempotent(s.createSale))
+	api("GET /api/v1/sales", s.listSales)
+	api("GET /api/v1/sales/{id}", s.getSale)
+	api("GET /api/v1/sales/{id}/events", s.saleEvents)
+	api("POST /api/v1/sales/{id}/cancel", s.idempotent(s.cancelSale))
+	api("POST /api/v1/sales/{id}/conditions/{cid}/{verb}", s.idempotent(s.answerCondition))
+	api("POST /api/v1/sales/{id}/confirmations", s.idempotent(s.confirm))
+	api("POST /api/v1/sales/{id}/release", s.idempotent(s.release))
+	api("GET /api/v1/sales/{id}/qr.png", s.qrPNG)
+	api("GET /api/v1/sales/{id}/qr.svg", s.qrSVG)
+	api("GET /api/v1/sales/{id}/receipt", s.receipt)
+	api("POST /api/v1/refunds", s.idempotent(s.refund))
+	api("GET /api/v1/refunds/{id}", s.getRefund)
+	api("GET /api/v1/reports/transactions", s.report)
+	m.HandleFunc("GET /api/v1/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		w.Write(openapi)
+	})
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	m.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+	s.uiRoutes(m)
+	m.Handle("/api/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return notFoundRoute(r)
+	}))
+	protect := http.NewCrossOriginProtection()
+	return s.logged(protect.Handler(m))
+}
+
+func notFoundRoute(r *http.Request) error {
+	return &pos.Error{Code: pos.ENotFound, Message: "no route " + r.Method + " " + r.URL.Path}
+}
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyTerminal
+)
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(keyRequestID).(string)
+	return id
+}
+
+// statusWriter remembers the status written, for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logged gives each request an id (X-Request-Id) and logs it with its
+// status and duration; never its headers, which carry tokens.
+func (s *Server) logged(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b [8]byte
+		rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		w.Header().Set("X-Request-Id", id)
+		sw := &statusWriter{ResponseWriter: w}
+		start := time.Now()
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), keyRequestID, id)))
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		path := r.URL.Path
+		if strings.HasPrefix(path, "/static/") {
+			return
+		}
+		s.log.Info("http", "id", id, "method", r.Method, "path", path, "status", sw.status, "dur", time.Since(start).Round(time.Microsecond))
+	})
+}
