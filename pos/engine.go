@@ -42,6 +42,7 @@ type Config struct {
 	TimeoutMargin     time.Duration // POS timeout = expiry + margin; default 7 s, kept within 5–10 s
 	PollInterval      time.Duration // default 1 s
 	MaxBackoff        time.Duration // between retries of an unknown outcome; default 30 s
+	ObserveLag        func(time.Duration) // optional: how late each piece of work starts (a metric)
 }
 
 // Engine runs the payment protocol. It is safe for concurrent use. Call
@@ -158,6 +159,9 @@ func (e *Engine) takeDue() []string {
 	var keys []string
 	for k, t := range e.due {
 		if !t.After(now) && !e.running[k] {
+			if e.cfg.ObserveLag != nil {
+				e.cfg.ObserveLag(now.Sub(t))
+			}
 			keys = append(keys, k)
 			delete(e.due, k)
 			e.running[k] = true

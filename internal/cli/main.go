@@ -33,8 +33,11 @@ type command struct {
 // commands returns the sub-commands by name.
 func (m *Main) commands() map[string]command {
 	return map[string]command{
-		"sandbox": {"run a local Centrapay sandbox (prints one line of JSON: base URL, API key, ids)", runSandbox},
-		"version": {"print the version and build information", runVersion},
+		"demo":     {"run the sandbox and the POS server together, with a signed-in demo till", runDemo},
+		"sandbox":  {"run a local Centrapay sandbox (prints one line of JSON: base URL, API key, ids)", runSandbox},
+		"serve":    {"run the POS server against Centrapay (terminal API, cashier UI, customer display)", runServe},
+		"terminal": {"add, list or revoke terminals: terminal add --id T --config-id C --db F", runTerminal},
+		"version":  {"print the version and build information", runVersion},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/centrapos/centrapos/centrapay"
 	"github.com/centrapos/centrapos/pos"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // metrics are the server's own Prometheus metrics.
@@ -24,6 +25,14 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// NewRegistry returns a registry with the Go runtime and process
+// collectors, for the server's /metrics.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
 
 // RegisterEngine adds metrics read off the journal and the rate budget:

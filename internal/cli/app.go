@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/centrapos/centrapos/centrapay"
+	"github.com/centrapos/centrapos/internal/server"
+	"github.com/centrapos/centrapos/pos"
+	"github.com/centrapos/centrapos/store/sqlite"
+)
+
+// appConfig is what `serve` and `demo` wire together.
+type appConfig struct {
+	DB                string
+	Listen            string
+	CentrapayURL      string
+	APIKey            string
+	MerchantAccountID string
+	MerchantName      string
+	Currency          string
+	ExpirySeconds     int
+	TimeoutMargin     time.Duration
+	RateLimit         int
+	TLSCert, TLSKey   string
+	Logger            *slog.Logger
+}
+
+// app is a running POS server: journal, Centrapay client, engine and HTTP.
+type app struct {
+	j      *sqlite.Journal
+	eng    *pos.Engine
+	srv    *server.Server
+	ln     net.Listener
+	http   *http.Server
+	url    string
+	logger *slog.Logger
+}
+
+// startApp opens the journal, recovers the engine and listens; run serves.
+func startApp(ctx context.Context, cfg appConfig) (*app, error) {
+	if cfg.APIKey == "" {
+		return nil, errors.New("no Centrapay API key: set CENTRAPAY_API_KEY or --api-key-file (a merchant-terminal key)")
+	}
+	if cfg.MerchantAccountID == "" {
+		return nil, errors.New("--merchant-account-id is required: lookups by externalRef need it")
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	j, err := sqlite.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{j: j, logger: cfg.Logger}
+	fail := func(err error) (*app, error) { j.Close(); return nil, err }
+	srvReg := server.NewRegistry()
+	transport, err := server.InstrumentTransport(srvReg, http.DefaultTransport.(*http.Transport).Clone())
+	if err != nil {
+		return fail(err)
+	}
+	client, err := centrapay.NewClient(centrapay.WithBaseURL(cfg.CentrapayURL), centrapay.WithAPIKey(cfg.APIKey),
+		centrapay.WithHTTPClient(&http.Client{Transport: transport}), centrapay.WithLogger(cfg.Logger),
+		centrapay.WithRateLimit(cfg.RateLimit), centrapay.WithUserAgent("centrapos"))
+	if err != nil {
+		return fail(err)
+	}
+	lag, err := server.PollLag(srvReg)
+	if err != nil {
+		return fail(err)
+	}
+	a.eng, err = pos.New(pos.Config{Centrapay: client, Journal: j, MerchantAccountID: cfg.MerchantAccountID, Currency: cfg.Currency,
+		Logger: cfg.Logger, ExpirySeconds: cfg.ExpirySeconds, TimeoutMargin: cfg.TimeoutMargin, ObserveLag: lag})
+	if err != nil {
+		return fail(err)
+	}
+	if err := server.RegisterEngine(srvReg, a.eng, client.Budget(), time.Now); err != nil {
+		return fail(err)
+	}
+	a.srv, err = server.New(server.Config{Engine: a.eng, Terminals: j, Idempotency: j, MerchantName: cfg.MerchantName,
+		Logger: cfg.Logger, Registry: srvReg, Secure: cfg.TLSCert != ""})
+	if err != nil {
+		return fail(err)
+	}
+	if err := a.eng.Recover(ctx); err != nil {
+		return fail(err)
+	}
+	a.ln, err = net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fail(fmt.Errorf("listen on %s: %w", cfg.Listen, err))
+	}
+	scheme := "http"
+	a.http = &http.Server{Handler: a.srv, ReadHeaderTimeout: 10 * time.Second}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			a.ln.Close()
+			return fail(fmt.Errorf("tls: %w", err))
+		}
+		a.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		a.ln = tls.NewListener(a.ln, a.http.TLSConfig)
+		scheme = "https"
+	}
+	a.url = scheme + "://" + a.ln.Addr().String()
+	return a, nil
+}
+
+// run drives the engine and serves HTTP until ctx is done, then stops
+// both and closes the journal.
+func (a *app) run(ctx context.Context) error {
+	defer a.j.Close()
+	engCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	engDone := make(chan struct{})
+	go func() { a.eng.Run(engCtx); close(engDone) }()
+	errc := make(chan error, 1)
+	go func() { errc <- a.http.Serve(a.ln) }()
+	a.logger.Info("centrapos serving", "url", a.url)
+	var err error
+	select {
+	case err = <-errc:
+		err = fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if serr := a.http.Shutdown(shutdown); serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	stopEngine()
+	<-engDone
+	return err
+}

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/centrapos/centrapos/internal/server"
+	"github.com/centrapos/centrapos/pos"
+	"github.com/centrapos/centrapos/sandbox"
+)
+
+// demoTerminal is the terminal the demo signs the cashier in as.
+const demoTerminal = "till-1"
+
+// runDemo runs the sandbox and the POS server in one process with a demo
+// terminal, and prints where to point a browser.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "address of the POS server")
+	sbListen := fs.String("sandbox-listen", "127.0.0.1:8081", "address of the Centrapay sandbox")
+	dir := fs.String("dir", "", "directory of the journal (default: a new temporary one)")
+	verbose := fs.Bool("v", false, "log every request")
+	if err := fs.Parse(args); err != nil {
+		return UsageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return UsageError{fmt.Sprintf("demo: unexpected argument %q", fs.Arg(0))}
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "centrapos-demo-")
+		if err != nil {
+			return err
+		}
+		*dir = d
+	}
+
+	sbLn, err := net.Listen("tcp", *sbListen)
+	if err != nil {
+		return fmt.Errorf("demo: sandbox listen on %s: %w", *sbListen, err)
+	}
+	sbURL := "http://" + sbLn.Addr().String()
+	sb, err := sandbox.New(sandbox.Config{PublicURL: sbURL, Logger: logger})
+	if err != nil {
+		sbLn.Close()
+		return err
+	}
+	sbSrv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	go sbSrv.Serve(sbLn)
+	defer sbSrv.Close()
+
+	seed := sb.Seed()
+	a, err := startApp(ctx, appConfig{DB: filepath.Join(*dir, "centrapos.db"), Listen: *listen, CentrapayURL: sbURL,
+		APIKey: seed.APIKey, MerchantAccountID: seed.MerchantAccountID, MerchantName: "Centrapay Café", Currency: "NZD",
+		RateLimit: 200, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	token, err := server.AddTerminal(ctx, a.j, pos.Terminal{ID: demoTerminal, Name: "Till 1", ConfigID: seed.ConfigID, Manager: true})
+	if err != nil {
+		if _, gerr := a.j.Terminal(ctx, demoTerminal); gerr != nil {
+			return errors.Join(err, gerr)
+		}
+		token = "(created by an earlier run; sign in with the link)"
+	}
+	fmt.Fprintf(stdout, `centrapos demo is running: a Centrapay sandbox and a POS server, in one process.
+  Cashier (signed in): %s%s
+  Customer display:    %s/display/%s
+  Sandbox wallet:      %s/pay/{payment request id} (what the QR code opens)
+  Sandbox scenarios:   %s/sandbox/scenarios
+  Terminal token:      %s
+  Journal:             %s
+Press Ctrl-C to stop.
+`, a.url, a.srv.LoginLink(demoTerminal), a.url, demoTerminal, sbURL, sbURL, token, filepath.Join(*dir, "centrapos.db"))
+	return a.run(ctx)
+}
