@@ -68,6 +68,7 @@ func (s *Server) createSale(w http.ResponseWriter, r *http.Request) error {
 		s.metrics.sales.WithLabelValues("rejected").Inc()
 		return err
 	}
+	s.metrics.sales.WithLabelValues("started").Inc()
 	w.Header().Set("Location", "/api/v1/sales/"+sale.ID)
 	writeJSON(w, http.StatusCreated, sale)
 	return nil

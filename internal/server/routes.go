@@ -12,9 +12,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// Routes returns the terminal API's routes, which openapi.yaml documents.
+func Routes() []string {
+	s := &Server{}
+	var out []string
+	s.apiTable(func(pattern string, _ handlerFunc) { out = append(out, pattern) })
+	return append(out, "GET /api/v1/openapi.yaml")
+}
+
 func (s *Server) routes() http.Handler {
 	m := http.NewServeMux()
-	api := func(pattern string, h handlerFunc) { m.Handle(pattern, s.handle(s.authed(h))) }
+	s.apiTable(func(pattern string, h handlerFunc) { m.Handle(pattern, s.handle(s.authed(h))) })
+	s.rest(m)
+	protect := http.NewCrossOriginProtection()
+	return s.logged(protect.Handler(m))
+}
+
+// apiTable lists the terminal API: each route and its handler.
+func (s *Server) apiTable(api func(pattern string, h handlerFunc)) {
 	api("POST /api/v1/sales", s.idempotent(s.createSale))
 	api("GET /api/v1/sales", s.listSales)
 	api("GET /api/v1/sales/{id}", s.getSale)
@@ -29,6 +44,10 @@ func (s *Server) routes() http.Handler {
 	api("POST /api/v1/refunds", s.idempotent(s.refund))
 	api("GET /api/v1/refunds/{id}", s.getRefund)
 	api("GET /api/v1/reports/transactions", s.report)
+}
+
+// rest adds the routes outside the terminal API.
+func (s *Server) rest(m *http.ServeMux) {
 	m.HandleFunc("GET /api/v1/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		w.Write(openapi)
@@ -39,8 +58,6 @@ func (s *Server) routes() http.Handler {
 	m.Handle("/api/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return notFoundRoute(r)
 	}))
-	protect := http.NewCrossOriginProtection()
-	return s.logged(protect.Handler(m))
 }
 
 func notFoundRoute(r *http.Request) error {
