@@ -38,10 +38,10 @@ type Config struct {
 	Currency          string // default NZD
 	Clock             clock.Clock
 	Logger            *slog.Logger
-	ExpirySeconds     int           // of each Payment Request; default 120
-	TimeoutMargin     time.Duration // POS timeout = expiry + margin; default 7 s, kept within 5–10 s
-	PollInterval      time.Duration // default 1 s
-	MaxBackoff        time.Duration // between retries of an unknown outcome; default 30 s
+	ExpirySeconds     int                 // of each Payment Request; default 120
+	TimeoutMargin     time.Duration       // POS timeout = expiry + margin; default 7 s, kept within 5–10 s
+	PollInterval      time.Duration       // default 1 s
+	MaxBackoff        time.Duration       // between retries of an unknown outcome; default 30 s
 	ObserveLag        func(time.Duration) // optional: how late each piece of work starts (a metric)
 }
 
