@@ -1,0 +1,228 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/centrapos/centrapos/pos"
+)
+
+// browser starts Debian's headless Chromium. Without it the test is
+// skipped, unless CENTRAPOS_REQUIRE_BROWSER is set (CI sets it), when it
+// fails.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CENTRAPOS_REQUIRE_BROWSER") != "" {
+			t.Fatal("chromium is required (apt-get install chromium)")
+		}
+		t.Skip("chromium is not installed")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 1000))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if _, err := chromedp.Run(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// newTab opens another tab of root's browser. Its first action runs on
+// the tab's own context, without a timeout, which would close the tab.
+func newTab(t *testing.T, root context.Context) tab {
+	ctx, cancel := chromedp.NewContext(root)
+	t.Cleanup(cancel)
+	if _, err := chromedp.Run(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("open tab: %v", err)
+	}
+	return tab{t, ctx}
+}
+
+// tab is one browser tab with helpers that fail the test.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func (b tab) do(a chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, a); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+// until waits for a JavaScript condition to hold.
+func (b tab) until(js string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	// an interval, not animation frames: a background tab gets none; a
+	// page that reloads itself is polled again
+	var err error
+	for range 50 {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond)))
+		if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "(-32000)") {
+			break
+		}
+	}
+	if err != nil {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		defer cancel()
+		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText"))
+		b.t.Fatalf("browser: waiting for %s: %v\npage:\n%s", js, err, text)
+	}
+}
+
+func (b tab) text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf("document.querySelector(%q).innerText", sel)))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return s
+}
+
+// shot saves a screenshot under $CENTRAPOS_SCREENSHOTS (the README's
+// screenshots in docs/ are made this way).
+func (b tab) shot(name string) {
+	dir := os.Getenv("CENTRAPOS_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	buf, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func statusIs(id, status string) string {
+	return fmt.Sprintf("document.getElementById(%q).textContent.trim().toLowerCase() === %q", id, status)
+}
+
+// TestBrowser rings up sales in the real cashier page in headless
+// Chromium: by QR paid in the sandbox wallet, by barcode with a photo-id
+// condition accepted, one cancelled, one refunded; and checks what the
+// cashier page, the customer display and the receipt show.
+func TestBrowser(t *testing.T) {
+	e := setup(t)
+	root := browser(t)
+	cashier := tab{t, root}
+	cashier.do(chromedp.Navigate(e.baseURL + e.srv.LoginLink("till-1")))
+	cashier.do(chromedp.WaitVisible(chromedp.CSS("#sale-form")))
+	cashier.shot("cashier")
+
+	display := newTab(t, root)
+	display.do(chromedp.Navigate(e.baseURL + "/display/till-1"))
+	display.until(`document.getElementById("amount").textContent === "Welcome"`)
+
+	// 1. QR: the display shows the code; the patron pays in the wallet
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "12.50"))
+	cashier.do(chromedp.Click(chromedp.CSS("#pay-qr")))
+	cashier.until(statusIs("sale-status", "pending"))
+	cashier.until(`!document.getElementById("sale-qr").hidden`)
+	display.until(`!document.getElementById("qr").hidden && document.getElementById("qr").naturalWidth > 0`)
+	display.until(`document.getElementById("amount").textContent === "$12.50"`)
+	display.shot("display-qr")
+	qrSale := latest(t, e)
+
+	wallet := newTab(t, root)
+	wallet.do(chromedp.Navigate(qrSale.PaymentRequest.URL))
+	wallet.do(chromedp.WaitVisible(chromedp.CSS("#pay")))
+	wallet.shot("wallet")
+	wallet.do(chromedp.Click(chromedp.CSS("#pay")))
+	wallet.until(`document.getElementById("status").textContent.trim() === "paid"`)
+	e.tick()
+	cashier.until(statusIs("sale-status", "paid"))
+	if got := cashier.text("#paid-by"); !strings.Contains(got, "Centrapay NZD wallet") {
+		t.Errorf("cashier paid-by %q", got)
+	}
+	display.until(statusIs("status", "paid — thank you!"))
+	if got := display.text("#paid-by"); !strings.Contains(got, "Centrapay NZD wallet") {
+		t.Errorf("display paid-by %q", got)
+	}
+	cashier.shot("cashier-paid")
+	display.shot("display-paid")
+
+	// 2. barcode typed in, validated as typed; photo-id condition accepted
+	cashier.do(chromedp.Click(chromedp.CSS("#done")))
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "30"))
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#barcode"), "1219210000000010"))
+	cashier.until(`document.getElementById("barcode-check").textContent.includes("check digit")`)
+	cashier.do(chromedp.SetValue(chromedp.CSS("#barcode"), ""))
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#barcode"), e.sb.Scenarios()["photo-id"].Barcode))
+	cashier.until(`document.getElementById("barcode-check").textContent.includes("valid")`)
+	cashier.do(chromedp.Click(chromedp.CSS("#pay-barcode")))
+	cashier.until(statusIs("sale-status", "pending"))
+	e.settle() // the first poll raises the condition
+	cashier.until(`document.getElementById("condition-accept") !== null`)
+	if got := cashier.text("#conditions"); !strings.Contains(got, "photo ID") {
+		t.Errorf("condition message %q", got)
+	}
+	cashier.shot("cashier-condition")
+	cashier.do(chromedp.Click(chromedp.CSS("#condition-accept")))
+	cashier.until(statusIs("sale-status", "paid"))
+
+	// 3. a QR sale cancelled at the till
+	cashier.do(chromedp.Click(chromedp.CSS("#done")))
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "4"))
+	cashier.do(chromedp.Click(chromedp.CSS("#pay-qr")))
+	cashier.until(statusIs("sale-status", "pending"))
+	cashier.do(chromedp.Click(chromedp.CSS("#cancel")))
+	cashier.until(statusIs("sale-status", "cancelled"))
+	if got := cashier.text("#sale-reason"); got != "cancelled at the till" {
+		t.Errorf("cancel reason %q", got)
+	}
+	display.until(statusIs("status", "cancelled"))
+	cancelled := latest(t, e)
+	if l := e.sb.Ledger().Requests; l[len(l)-1].ID != cancelled.PaymentRequest.ID || l[len(l)-1].Status != "cancelled" {
+		t.Errorf("sandbox: %+v", l[len(l)-1])
+	}
+
+	// 4. refund part of the first sale by the short code on its receipt
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#refund-code"), qrSale.PaymentRequest.ShortCode))
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#refund-amount"), "5.00"))
+	cashier.do(chromedp.Click(chromedp.CSS("#refund-form button")))
+	cashier.until(`document.getElementById("refund-result").textContent.startsWith("Refunded $5.00")`)
+	cashier.until(`document.querySelectorAll("#transactions tbody tr").length === 3`)
+	if got := cashier.text("#totals"); !strings.Contains(got, "Centrapay NZD wallet (centrapay.nzd.test)") || !strings.Contains(got, "37.50") {
+		t.Errorf("totals %q", got)
+	}
+	cashier.shot("cashier-today")
+
+	// 5. the receipt has the short code and the receipt number
+	cashier.do(chromedp.Navigate(e.baseURL + "/api/v1/sales/" + qrSale.ID + "/receipt"))
+	cashier.do(chromedp.WaitVisible(chromedp.CSS("#r-code")))
+	if got := cashier.text("#r-code"); got != qrSale.PaymentRequest.ShortCode {
+		t.Errorf("receipt code %q", got)
+	}
+	if got := cashier.text("#r-ref"); got != qrSale.ExternalRef {
+		t.Errorf("receipt reference %q", got)
+	}
+	cashier.shot("receipt")
+}
+
+func latest(t *testing.T, e *env) *pos.Sale {
+	t.Helper()
+	sales, err := e.j.Sales(e.ctx, pos.SaleFilter{Limit: 1})
+	if err != nil || len(sales) == 0 {
+		t.Fatalf("no sale: %v", err)
+	}
+	return sales[0]
+}
