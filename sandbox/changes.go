@@ -58,6 +58,7 @@ func (s *Sandbox) void(w http.ResponseWriter, r *http.Request, m *Merchant) {
 		req.pr.Status = centrapay.StatusCancelled
 		req.pr.CancellationReason = centrapay.CancelledByMerchant
 		a := s.addActivity(req, centrapay.ActivityRefund, amount, nil)
+		s.refunded(req, a)
 		writeJSON(w, http.StatusOK, a)
 	}
 }
@@ -124,6 +125,7 @@ func (s *Sandbox) refund(w http.ResponseWriter, r *http.Request, m *Merchant) {
 			a.AssetType = req.assetType()
 		})
 		req.refunds[in.ExternalRef] = a
+		s.refunded(req, a)
 		writeJSON(w, http.StatusOK, a)
 	}
 }
@@ -172,4 +174,11 @@ func (s *Sandbox) answerCondition(w http.ResponseWriter, r *http.Request, m *Mer
 		s.cancel(req, centrapay.CancelDeclinedByMerchant)
 	}
 	writeJSON(w, http.StatusOK, a)
+}
+
+// refunded notifies a refund: Centrapay completes refunds asynchronously,
+// the sandbox at once, so both notifications follow each other.
+func (s *Sandbox) refunded(req *request, a centrapay.Activity) {
+	s.notify(centrapay.NotificationRefundInitiated, req, a)
+	s.notify(centrapay.NotificationRefundCompleted, req, a)
 }

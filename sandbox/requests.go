@@ -50,6 +50,8 @@ func (s *Sandbox) routes() {
 	m.HandleFunc("POST /api/decode", s.auth(s.decodeAPI))
 	m.HandleFunc("GET /api/payment-activities", s.auth(s.merchantActivities))
 	m.HandleFunc("GET /pay/{id}", s.wallet)
+	m.HandleFunc("GET /.well-known/jwks.json", s.jwks)
+	m.HandleFunc("GET /api/.well-known/jwks.json", s.jwks)
 	m.HandleFunc("POST /sandbox/faults", s.faultsHandler)
 	m.HandleFunc("DELETE /sandbox/faults", s.faultsHandler)
 	m.HandleFunc("GET /sandbox/scenarios", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Scenarios()) })
@@ -285,7 +287,8 @@ func (s *Sandbox) pay(req *request, assetType string, amount int64) {
 	req.pr.RemainingAmount = centrapay.Int64BigNumber(v - req.paid)
 	req.addAssetTotal(assetType, amount)
 	s.addActivity(req, centrapay.ActivityPayment, amount, func(a *centrapay.Activity) { a.AssetType = assetType })
-	s.addActivity(req, centrapay.ActivityPaid, req.paid, nil)
+	paid := s.addActivity(req, centrapay.ActivityPaid, req.paid, func(a *centrapay.Activity) { a.PaidBy = req.pr.PaidBy })
+	s.notify(centrapay.NotificationPaid, req, paid)
 }
 
 // describe names an asset type as a receipt shows it.

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,7 +27,9 @@ type Config struct {
 	Merchants []Merchant  // nil: the demo merchant, Centrapay Café (NZD)
 	PublicURL string      // base of the wallet url of each request; "" derives it from the request's Host
 	Logger    *slog.Logger
-	RateLimit int // requests a minute per API key; 0 means 200, below 0 unlimited
+	RateLimit int      // requests a minute per API key; 0 means 200, below 0 unlimited
+	Webhooks  []string // subscriber URLs: paid, refund-initiated and refund-completed notifications
+	StateFile string   // if set, the state is kept there, so a restarted sandbox goes on where it stopped
 }
 
 // Merchant is a merchant with its configs and merchant-terminal API keys.
@@ -71,7 +74,15 @@ type Sandbox struct {
 	buckets   map[string]*bucket
 	rateLimit int
 
+	stateFile  string
+	signer     *signer
+	webhooks   []string
+	ctx        context.Context // ends deliveries on Close
+	stop       context.CancelFunc
+	deliveries sync.WaitGroup
+
 	mu       sync.Mutex
+	notified int
 	requests map[string]*request
 	order    []string // request ids, oldest first
 	seq      uint32
@@ -85,6 +96,13 @@ func New(cfg Config) (*Sandbox, error) {
 		s.rateLimit = 200
 	}
 	s.rnd = rand.New(rand.NewPCG(1, 2))
+	s.webhooks = cfg.Webhooks
+	sg, err := newSigner()
+	if err != nil {
+		return nil, err
+	}
+	s.signer = sg
+	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.buckets = map[string]*bucket{}
 	if s.clk == nil {
 		s.clk = clock.Real{}
@@ -115,6 +133,12 @@ func New(cfg Config) (*Sandbox, error) {
 	s.walletTmpl = t
 	s.reset()
 	s.routes()
+	if cfg.StateFile != "" {
+		s.stateFile = cfg.StateFile
+		if err := s.loadState(); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -148,6 +172,9 @@ func (s *Sandbox) Seed() Seed {
 // Calls under /api/ pass the rate limit of their key and any injected fault
 // first; the wallet and control API never do.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.stateFile != "" {
+		defer s.persist(r)
+	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		if key := r.Header.Get("X-Api-Key"); key != "" && s.limited(w, key) {
 			return
@@ -158,6 +185,19 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// persist saves the state after a call that may have changed it.
+func (s *Sandbox) persist(r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/sandbox/") {
+		return
+	}
+	s.mu.Lock()
+	err := s.saveState()
+	s.mu.Unlock()
+	if err != nil {
+		s.logger.Error("sandbox: save state", "err", err)
+	}
 }
 
 // apiError writes a Centrapay error body.
