@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"time"
 
 	"github.com/centrapos/centrapos/sandbox"
@@ -28,6 +30,11 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8081", "address to listen on (port 0 picks a free port)")
+	rateLimit := fs.Int("rate-limit", 200, "requests a minute per API key (-1: unlimited)")
+	merchantsFile := fs.String("merchants", "", "JSON file of merchants, configs and API keys (default: the demo merchant, Centrapay Café)")
+	stateFile := fs.String("state", "", "file to keep the state in, so a restarted sandbox goes on where it stopped")
+	var hooks urlList
+	fs.Var(&hooks, "webhook", "subscriber URL for webhook notifications (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return UsageError{err.Error()}
 	}
@@ -40,7 +47,23 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	base := "http://" + ln.Addr().String()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	sb, err := sandbox.New(sandbox.Config{PublicURL: base, Logger: logger})
+	var merchants []sandbox.Merchant
+	if *merchantsFile != "" {
+		b, err := os.ReadFile(*merchantsFile)
+		if err == nil {
+			err = json.Unmarshal(b, &merchants)
+		}
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("sandbox: merchants file: %w", err)
+		}
+	}
+	if *rateLimit == 0 {
+		ln.Close()
+		return UsageError{"sandbox: --rate-limit must be positive, or -1 for none"}
+	}
+	sb, err := sandbox.New(sandbox.Config{PublicURL: base, Logger: logger, RateLimit: *rateLimit, Merchants: merchants,
+		Webhooks: hooks, StateFile: *stateFile})
 	if err != nil {
 		ln.Close()
 		return err
@@ -51,6 +74,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		ln.Close()
 		return fmt.Errorf("sandbox: print seed: %w", err)
 	}
+	defer sb.Close()
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -65,5 +89,19 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("sandbox: shut down: %w", err)
 	}
+	return nil
+}
+
+// urlList is a repeatable flag of absolute URLs.
+type urlList []string
+
+func (l *urlList) String() string { return fmt.Sprint(*l) }
+
+func (l *urlList) Set(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", v)
+	}
+	*l = append(*l, v)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"testing"
 
 	"github.com/centrapos/centrapos/centrapay"
@@ -57,5 +58,42 @@ func TestSandboxCommandBadFlags(t *testing.T) {
 	}
 	if err := m.Run(context.Background(), []string{"sandbox", "--listen", "256.0.0.1:1"}); err == nil || errors.As(err, &usage) {
 		t.Errorf("bad address: %v", err)
+	}
+}
+
+func TestSandboxFlags(t *testing.T) {
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard}
+	ctx := context.Background()
+	var usage UsageError
+	if err := m.Run(ctx, []string{"sandbox", "--listen", "127.0.0.1:0", "--rate-limit", "0"}); !errors.As(err, &usage) {
+		t.Errorf("--rate-limit 0: %v", err)
+	}
+	if err := m.Run(ctx, []string{"sandbox", "--webhook", "not a url"}); !errors.As(err, &usage) {
+		t.Errorf("bad --webhook: %v", err)
+	}
+	dir := t.TempDir()
+	file := dir + "/merchants.json"
+	os.WriteFile(file, []byte(`[{"id":"m1","accountId":"acc1","name":"Kiwi Deli","configs":[{"id":"cfg1","currency":"NZD","assetTypes":["centrapay.nzd.test"]}],"apiKeys":["deli-key"]}]`), 0o600)
+	pr, pw := io.Pipe()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		m := &Main{Stdout: pw, Stderr: io.Discard}
+		done <- m.Run(runCtx, []string{"sandbox", "--listen", "127.0.0.1:0", "--merchants", file, "--state", dir + "/state.json"})
+		pw.Close()
+	}()
+	var line sandboxLine
+	if err := json.NewDecoder(pr).Decode(&line); err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	if line.APIKey != "deli-key" || line.MerchantID != "m1" || line.ConfigID != "cfg1" {
+		t.Errorf("seed of the merchants file: %+v", line)
+	}
+	cancel()
+	<-done
+	os.WriteFile(file, []byte(`[{"id":""}]`), 0o600)
+	if err := m.Run(ctx, []string{"sandbox", "--listen", "127.0.0.1:0", "--merchants", file}); err == nil {
+		t.Error("a merchant without ids was accepted")
 	}
 }
