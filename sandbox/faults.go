@@ -31,6 +31,7 @@ type Fault struct {
 	Probability float64 `json:"probability,omitempty"` // chance per matching call; 0 means always
 	DelayMs     int     `json:"delayMs,omitempty"`
 	Status      int     `json:"status,omitempty"`
+	Code        string  `json:"code,omitempty"` // status: the error code in the body's message, e.g. REFUND_DECLINED
 	used        int
 }
 
@@ -99,7 +100,11 @@ func (s *Sandbox) serveWithFault(w http.ResponseWriter, r *http.Request, f *Faul
 		}
 		s.mux.ServeHTTP(w, r)
 	case FaultStatus:
-		apiError(w, f.Status, "INJECTED_FAULT", "fault injected by the sandbox")
+		code := f.Code
+		if code == "" {
+			code = "INJECTED_FAULT"
+		}
+		apiError(w, f.Status, code, "fault injected by the sandbox")
 	case FaultHTML:
 		st := f.Status
 		if st == 0 {
