@@ -20,7 +20,8 @@ import (
 func start(t *testing.T) (*sandbox.Sandbox, *centrapay.Client, *clock.Fake, sandbox.Seed) {
 	t.Helper()
 	fake := clock.NewFake(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
-	sb, err := sandbox.New(sandbox.Config{Clock: fake})
+	// no rate limits: the fake clock does not refill them
+	sb, err := sandbox.New(sandbox.Config{Clock: fake, RateLimit: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +29,7 @@ func start(t *testing.T) (*sandbox.Sandbox, *centrapay.Client, *clock.Fake, sand
 	t.Cleanup(srv.Close)
 	seed := sb.Seed()
 	c, err := centrapay.NewClient(centrapay.WithBaseURL(srv.URL), centrapay.WithAPIKey(seed.APIKey), centrapay.WithClock(fake),
-		centrapay.WithRetryPolicy(centrapay.RetryPolicy{MaxAttempts: 1}))
+		centrapay.WithRetryPolicy(centrapay.RetryPolicy{MaxAttempts: 1}), centrapay.WithRateLimit(1000000))
 	if err != nil {
 		t.Fatal(err)
 	}
