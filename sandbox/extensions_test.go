@@ -150,7 +150,8 @@ func TestPartialPaymentAndExternalPay(t *testing.T) {
 		t.Errorf("pay of a paid request: %v", err)
 	}
 	got, _, _ := c.Get(ctx, pr.ID)
-	if got.Status != centrapay.StatusPaid || got.RemainingAmount.String() != "600" || got.PaidBy.AssetTotals[0].Type != "external.test" {
+	if got.Status != centrapay.StatusPaid || got.RemainingAmount.String() != "600" || got.PaidBy.AssetTotals[0].Type != "external.test" ||
+		got.PaidBy.AssetTotals[0].SettlementDate.IsZero() {
 		t.Errorf("after partial external pay: %+v", got)
 	}
 	whole := create(t, c, seed, nil)

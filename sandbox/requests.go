@@ -385,6 +385,9 @@ func (req *request) addAssetTotal(assetType string, amount int64) {
 			return
 		}
 	}
+	// settled the next day, as Centrapay settles merchants daily
+	y, m, d := req.pr.CreatedAt.Time.Date()
 	req.pr.PaidBy.AssetTotals = append(req.pr.PaidBy.AssetTotals, centrapay.AssetTotal{Type: assetType,
-		Description: describe(assetType), Total: centrapay.Cents(amount, req.pr.Value.Currency)})
+		Description: describe(assetType), Total: centrapay.Cents(amount, req.pr.Value.Currency),
+		SettlementDate: centrapay.NewTimestamp(time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC))})
 }

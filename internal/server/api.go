@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,7 +71,7 @@ func (s *Server) createSale(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.metrics.sales.WithLabelValues("started").Inc()
 	w.Header().Set("Location", "/api/v1/sales/"+sale.ID)
-	writeJSON(w, http.StatusCreated, sale)
+	writeJSON(w, http.StatusCreated, s.view(r.Context(), sale))
 	return nil
 }
 
@@ -79,7 +80,7 @@ func (s *Server) getSale(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sale)
+	writeJSON(w, http.StatusOK, s.view(r.Context(), sale))
 	return nil
 }
 
@@ -145,7 +146,7 @@ func (s *Server) cancelSale(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sale)
+	writeJSON(w, http.StatusOK, s.view(r.Context(), sale))
 	return nil
 }
 
@@ -161,7 +162,7 @@ func (s *Server) answerCondition(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sale)
+	writeJSON(w, http.StatusOK, s.view(r.Context(), sale))
 	return nil
 }
 
@@ -228,4 +229,33 @@ func (s *Server) getRefund(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, op)
 	return nil
+}
+
+// saleView is a sale as the API shows it: the snapshot and its refunds.
+type saleView struct {
+	*pos.Sale
+	Refunds []refundView `json:"refunds"`
+}
+
+// refundView is one refund of a sale.
+type refundView struct {
+	ID        string      `json:"id"`
+	Amount    int64       `json:"amount"`
+	State     pos.OpState `json:"state"`
+	Reason    string      `json:"reason,omitempty"`
+	Error     string      `json:"error,omitempty"`
+	CreatedAt time.Time   `json:"createdAt"`
+}
+
+// view adds the sale's refunds to its snapshot.
+func (s *Server) view(ctx context.Context, sale *pos.Sale) saleView {
+	v := saleView{Sale: sale, Refunds: []refundView{}}
+	ops, err := s.eng.Journal().Ops(ctx, pos.OpFilter{SaleID: sale.ID, Kind: pos.OpRefund})
+	if err != nil {
+		s.log.Warn("sale refunds", "sale", sale.ID, "err", err)
+	}
+	for _, op := range ops {
+		v.Refunds = append(v.Refunds, refundView{ID: op.ID, Amount: op.Amount, State: op.State, Reason: op.Reason, Error: op.Error, CreatedAt: op.CreatedAt})
+	}
+	return v
 }

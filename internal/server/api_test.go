@@ -76,6 +76,18 @@ func TestSaleLifecycle(t *testing.T) {
 	if r := e.do("POST", "/api/v1/refunds", "till-1", map[string]any{"saleId": s.ID, "value": 1}); r.status != http.StatusConflict {
 		t.Errorf("refund beyond paid: %d %s", r.status, r.body)
 	}
+	var view struct {
+		Refunded int64
+		Refunds  []struct {
+			ID     string
+			Amount int64
+			State  string
+		}
+	}
+	e.do("GET", "/api/v1/sales/"+s.ID, "till-1", nil).json(t, &view)
+	if view.Refunded != 1250 || len(view.Refunds) != 2 || view.Refunds[0].ID != op.ID || view.Refunds[0].Amount != 250 || view.Refunds[1].State != "succeeded" {
+		t.Errorf("sale's refunds: %+v", view)
+	}
 }
 
 func TestBadRequests(t *testing.T) {

@@ -35,7 +35,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, first *pos.Sale,
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	send := func(sl *pos.Sale) {
-		b, _ := json.Marshal(sl)
+		b, _ := json.Marshal(s.view(r.Context(), sl))
 		fmt.Fprintf(w, "event: sale\nid: %d\ndata: %s\n\n", sl.Version, b)
 		fl.Flush()
 	}
