@@ -342,17 +342,7 @@ func (e *Engine) Cancel(ctx context.Context, id string) (*Sale, error) {
 		}
 	}
 	unlock()
-	// void now, not at the next poll
-	e.mu.Lock()
-	running := e.running["s:"+id]
-	if !running {
-		delete(e.due, "s:"+id)
-		e.running["s:"+id] = true
-	}
-	e.mu.Unlock()
-	if !running {
-		e.work(ctx, "s:"+id)
-	}
+	e.pollNow(ctx, id) // void now, not at the next poll
 	return e.j.Sale(ctx, id)
 }
 

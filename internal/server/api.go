@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -98,13 +99,18 @@ func parseTime(field, v string) (time.Time, error) {
 	return time.Time{}, &pos.Error{Code: pos.EInvalid, Field: field, Message: "an RFC 3339 time or a date (2026-11-25)"}
 }
 
+// period reads the from and to query parameters.
+func period(q url.Values) (from, to time.Time, err error) {
+	if from, err = parseTime("from", q.Get("from")); err != nil {
+		return
+	}
+	to, err = parseTime("to", q.Get("to"))
+	return
+}
+
 func (s *Server) listSales(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	from, err := parseTime("from", q.Get("from"))
-	if err != nil {
-		return err
-	}
-	to, err := parseTime("to", q.Get("to"))
+	from, to, err := period(q)
 	if err != nil {
 		return err
 	}

@@ -113,11 +113,7 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	from, err := parseTime("from", q.Get("from"))
-	if err != nil {
-		return err
-	}
-	to, err := parseTime("to", q.Get("to"))
+	from, to, err := period(q)
 	if err != nil {
 		return err
 	}

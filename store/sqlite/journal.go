@@ -176,25 +176,30 @@ func (j *Journal) SaveSale(ctx context.Context, s *pos.Sale, note string) error 
 	return tx.Commit()
 }
 
-func scanSales(rows *sql.Rows, err error) ([]*pos.Sale, error) {
+// scanJSON decodes the "data" column of every row into a new T.
+func scanJSON[T any](rows *sql.Rows, err error) ([]*T, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*pos.Sale
+	var out []*T
 	for rows.Next() {
 		var data []byte
 		if err := rows.Scan(&data); err != nil {
 			return nil, err
 		}
-		s := new(pos.Sale)
-		if err := json.Unmarshal(data, s); err != nil {
-			return nil, fmt.Errorf("sqlite: decode sale: %w", err)
+		v := new(T)
+		if err := json.Unmarshal(data, v); err != nil {
+			return nil, fmt.Errorf("sqlite: decode %T: %w", v, err)
 		}
-		out = append(out, s)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
+
+func scanSales(rows *sql.Rows, err error) ([]*pos.Sale, error) { return scanJSON[pos.Sale](rows, err) }
+
+func scanOps(rows *sql.Rows, err error) ([]*pos.Op, error) { return scanJSON[pos.Op](rows, err) }
 
 func one[T any](list []T, err error) (T, error) {
 	var zero T
@@ -292,26 +297,6 @@ func (j *Journal) SaveOp(ctx context.Context, op *pos.Op) error {
 		return fmt.Errorf("sqlite: save op %s: %w", op.ID, err)
 	}
 	return nil
-}
-
-func scanOps(rows *sql.Rows, err error) ([]*pos.Op, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*pos.Op
-	for rows.Next() {
-		var data []byte
-		if err := rows.Scan(&data); err != nil {
-			return nil, err
-		}
-		op := new(pos.Op)
-		if err := json.Unmarshal(data, op); err != nil {
-			return nil, fmt.Errorf("sqlite: decode op: %w", err)
-		}
-		out = append(out, op)
-	}
-	return out, rows.Err()
 }
 
 // Op returns one op.
