@@ -11,4 +11,9 @@
 // process that dies at any instant is resumed by Recover without a
 // Payment Request left open, a payment left unrecorded, or a refund made
 // twice.
+//
+// The engine's operations (StartSale, Cancel, Refund, …) do not stop when
+// their caller's context is cancelled: a till that hangs up mid-call must
+// not leave an intent without its outcome. Each Centrapay call is bounded
+// by the client's own timeout.
 package pos

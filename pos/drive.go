@@ -323,6 +323,7 @@ func sameSale(a, b *Sale) bool {
 // (refunded if the patron paid meanwhile). The sale shows what Centrapay
 // answers.
 func (e *Engine) Cancel(ctx context.Context, id string) (*Sale, error) {
+	ctx = context.WithoutCancel(ctx) // once begun, an operation is journaled to its end
 	unlock := e.lock(id)
 	s, err := e.j.Sale(ctx, id)
 	if err != nil {

@@ -251,3 +251,20 @@ func lines(prices ...int64) []centrapay.LineItem {
 }
 
 func asError(err error, target **pos.Error) bool { return errors.As(err, target) }
+
+// TestCallerHangsUp starts a sale with a context cancelled mid-way: the
+// sale is still created, journaled and driven.
+func TestCallerHangsUp(t *testing.T) {
+	r := newRig(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s, err := r.eng.StartSale(ctx, r.input(nil))
+	if err != nil || s.Status != pos.StatusPending || s.PaymentRequest == nil {
+		t.Fatalf("start with a cancelled context: %+v %v", s, err)
+	}
+	r.sb.PatronPay(s.PaymentRequest.ID, "", 0)
+	r.tick(1)
+	if got := r.sale(s.ID); got.Status != pos.StatusPaid {
+		t.Errorf("sale %s", got.Status)
+	}
+}

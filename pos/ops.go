@@ -103,6 +103,7 @@ func (e *Engine) target(ctx context.Context, in RefundInput) (*Sale, string, str
 // known is returned pending, without error; the engine sends it again
 // until Centrapay answers.
 func (e *Engine) Refund(ctx context.Context, in RefundInput) (*Op, error) {
+	ctx = context.WithoutCancel(ctx) // once begun, an operation is journaled to its end
 	if in.Amount <= 0 || in.Amount >= maxValue {
 		return nil, invalid("value", "must be between 1 and %d cents", maxValue-1)
 	}
@@ -259,6 +260,7 @@ func (e *Engine) resend(ctx context.Context, id string) (time.Time, error) {
 // AnswerCondition accepts or declines merchant condition conditionID of
 // sale id, then polls the request again at once.
 func (e *Engine) AnswerCondition(ctx context.Context, id, conditionID string, accept bool) (*Sale, error) {
+	ctx = context.WithoutCancel(ctx) // once begun, an operation is journaled to its end
 	unlock := e.lock(id)
 	s, err := e.Sale(ctx, id)
 	if err != nil {
@@ -318,6 +320,7 @@ type ConfirmInput struct {
 // Confirm confirms part or all of sale id's authorized pre-auth; the
 // amount is the sum of the line items.
 func (e *Engine) Confirm(ctx context.Context, id string, in ConfirmInput) (*Op, error) {
+	ctx = context.WithoutCancel(ctx) // once begun, an operation is journaled to its end
 	if in.InvoiceRef == "" || len(in.InvoiceRef) > 128 {
 		return nil, invalid("invoiceRef", "required, at most 128 characters")
 	}
@@ -358,6 +361,7 @@ func (e *Engine) Confirm(ctx context.Context, id string, in ConfirmInput) (*Op, 
 
 // Release returns what was not confirmed of sale id's pre-auth.
 func (e *Engine) Release(ctx context.Context, id string) (*Op, error) {
+	ctx = context.WithoutCancel(ctx) // once begun, an operation is journaled to its end
 	unlock := e.lock(id)
 	defer unlock()
 	s, err := e.Sale(ctx, id)

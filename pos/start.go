@@ -102,6 +102,7 @@ func lineSum(items []centrapay.LineItem) (int64, error) {
 // outcome is no error: the sale is resolving and the engine finds the
 // request by externalRef before doing anything else.
 func (e *Engine) StartSale(ctx context.Context, in SaleInput) (*Sale, error) {
+	ctx = context.WithoutCancel(ctx) // once begun, an operation is journaled to its end
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
