@@ -12,6 +12,7 @@ import (
 
 	"github.com/centrapos/centrapos/centrapay"
 	"github.com/centrapos/centrapos/clock"
+	"github.com/centrapos/centrapos/internal/keyed"
 )
 
 // Centrapay is the part of Centrapay's API the engine calls;
@@ -57,7 +58,7 @@ type Engine struct {
 	mu      sync.Mutex
 	due     map[string]time.Time // work key → when to do it next
 	running map[string]bool
-	locks   map[string]*sync.Mutex // one per sale: its changes are serial
+	locks   keyed.Mutex // one per sale: its changes are serial
 	subs    map[int]subscriber
 	nextSub int
 	wake    chan struct{}
@@ -107,7 +108,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Engine{cfg: cfg, clk: cfg.Clock, j: cfg.Journal, cp: cfg.Centrapay, log: cfg.Logger,
-		due: map[string]time.Time{}, running: map[string]bool{}, locks: map[string]*sync.Mutex{},
+		due: map[string]time.Time{}, running: map[string]bool{},
 		subs: map[int]subscriber{}, wake: make(chan struct{}, 1)}, nil
 }
 
@@ -251,17 +252,7 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // lock serialises changes to one sale.
-func (e *Engine) lock(saleID string) func() {
-	e.mu.Lock()
-	l, ok := e.locks[saleID]
-	if !ok {
-		l = new(sync.Mutex)
-		e.locks[saleID] = l
-	}
-	e.mu.Unlock()
-	l.Lock()
-	return l.Unlock
-}
+func (e *Engine) lock(saleID string) func() { return e.locks.Lock(saleID) }
 
 // Subscribe returns a channel of snapshots of sale saleID ("" for every
 // sale) after each journaled change, and a func that ends the subscription.

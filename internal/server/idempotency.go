@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 
 	"github.com/centrapos/centrapos/pos"
 )
@@ -34,7 +33,7 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
 		hash := hex.EncodeToString(sum[:])
 		t := terminal(r.Context())
-		unlock := s.lockKey(t.ID + "\x00" + key)
+		unlock := s.keyLocks.Lock(t.ID + "\x00" + key)
 		defer unlock()
 		store := s.cfg.Idempotency
 		prevHash, status, prevBody, err := store.Idempotent(r.Context(), t.ID, key)
@@ -68,19 +67,5 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 		w.WriteHeader(rec.Code)
 		w.Write(rec.Body.Bytes())
 		return nil
-	}
-}
-
-func (s *Server) lockKey(k string) func() {
-	s.mu.Lock()
-	l, ok := s.keyLocks[k]
-	if !ok {
-		l = new(sync.Mutex)
-		s.keyLocks[k] = l
-	}
-	s.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/centrapos/centrapos/clock"
+	"github.com/centrapos/centrapos/internal/keyed"
 	"github.com/centrapos/centrapos/pos"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -62,7 +63,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]session // UI sessions by cookie value
-	keyLocks map[string]*sync.Mutex
+	keyLocks keyed.Mutex        // one per terminal and Idempotency-Key
 }
 
 type session struct {
@@ -88,7 +89,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{cfg: cfg, eng: cfg.Engine, clk: cfg.Clock, log: cfg.Logger,
-		sessions: map[string]session{}, keyLocks: map[string]*sync.Mutex{}}
+		sessions: map[string]session{}}
 	m, err := newMetrics(cfg.Registry)
 	if err != nil {
 		return nil, err
