@@ -201,6 +201,7 @@ func TestBrowser(t *testing.T) {
 	cashier.do(chromedp.Click(chromedp.CSS("#refund-form button")))
 	cashier.until(`document.getElementById("refund-result").textContent.startsWith("Refunded $5.00")`)
 	cashier.until(`document.querySelectorAll("#transactions tbody tr").length === 3`)
+	cashier.until(`document.getElementById("totals").innerText.includes("37.50")`)
 	if got := cashier.text("#totals"); !strings.Contains(got, "Centrapay NZD wallet (centrapay.nzd.test)") || !strings.Contains(got, "37.50") {
 		t.Errorf("totals %q", got)
 	}
