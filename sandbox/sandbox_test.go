@@ -326,7 +326,7 @@ func TestWalletPage(t *testing.T) {
 }
 
 func BenchmarkCreateAndPoll(b *testing.B) {
-	sb, err := sandbox.New(sandbox.Config{})
+	sb, err := sandbox.New(sandbox.Config{RateLimit: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
