@@ -118,6 +118,11 @@ func (a *app) run(ctx context.Context) error {
 	engCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	engDone := make(chan struct{})
 	go func() { a.eng.Run(engCtx); close(engDone) }()
+	// live event streams never end by themselves: shutting down ends them
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
+	a.http.BaseContext = func(net.Listener) context.Context { return streams }
+	a.http.RegisterOnShutdown(endStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
 	a.logger.Info("centrapos serving", "url", a.url)

@@ -80,6 +80,9 @@ func TestDemo(t *testing.T) {
 	if !paid {
 		t.Error("the sale never showed paid")
 	}
+	// a customer display still streaming does not hold up Ctrl-C
+	display := call("GET", base+"/api/v1/sales/"+startSale(t, call, base)+"/events", "")
+	defer display.Body.Close()
 	if strings.Contains(stderr.String(), "sandbox-demo-key") {
 		t.Error("the API key reached the log")
 	}
@@ -87,4 +90,17 @@ func TestDemo(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("demo ended with %v", err)
 	}
+}
+
+// startSale starts a sale and returns its id.
+func startSale(t *testing.T, call func(method, url, body string) *http.Response, base string) string {
+	t.Helper()
+	resp := call("POST", base+"/api/v1/sales", `{"value": 100}`)
+	defer resp.Body.Close()
+	var s struct{ ID string }
+	json.NewDecoder(resp.Body).Decode(&s)
+	if s.ID == "" {
+		t.Fatalf("start sale: %d", resp.StatusCode)
+	}
+	return s.ID
 }
