@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"time"
+	_ "time/tzdata" // time zones for receipts on machines without a zone database
 
 	"github.com/centrapos/centrapos/centrapay"
 	"github.com/centrapos/centrapos/internal/server"
@@ -29,6 +30,7 @@ type appConfig struct {
 	TimeoutMargin     time.Duration
 	RateLimit         int
 	TLSCert, TLSKey   string
+	TimeZone          string // IANA name for receipts; "" is the machine's
 	Logger            *slog.Logger
 }
 
@@ -53,6 +55,14 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	loc := time.Local
+	if cfg.TimeZone != "" {
+		l, err := time.LoadLocation(cfg.TimeZone)
+		if err != nil {
+			return nil, fmt.Errorf("--timezone %q: %w", cfg.TimeZone, err)
+		}
+		loc = l
 	}
 	j, err := sqlite.Open(ctx, cfg.DB)
 	if err != nil {
@@ -84,7 +94,7 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 		return fail(err)
 	}
 	a.srv, err = server.New(server.Config{Engine: a.eng, Terminals: j, Idempotency: j, MerchantName: cfg.MerchantName,
-		Logger: cfg.Logger, Registry: srvReg, Secure: cfg.TLSCert != ""})
+		Logger: cfg.Logger, Registry: srvReg, Secure: cfg.TLSCert != "", Location: loc})
 	if err != nil {
 		return fail(err)
 	}

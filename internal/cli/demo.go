@@ -66,7 +66,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	seed := sb.Seed()
 	a, err := startApp(ctx, appConfig{DB: filepath.Join(*dir, "centrapos.db"), Listen: *listen, CentrapayURL: sbURL,
 		APIKey: seed.APIKey, MerchantAccountID: seed.MerchantAccountID, MerchantName: "Centrapay Café", Currency: "NZD",
-		RateLimit: 200, Logger: logger})
+		RateLimit: 200, TimeZone: "Pacific/Auckland", Logger: logger})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

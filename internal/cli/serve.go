@@ -28,6 +28,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.MerchantAccountID, "merchant-account-id", "", "the merchant's Centrapay account id (required)")
 	fs.StringVar(&cfg.MerchantName, "merchant-name", "Merchant", "the name on receipts and the customer display")
 	fs.StringVar(&cfg.Currency, "currency", "NZD", "the currency of sales")
+	fs.StringVar(&cfg.TimeZone, "timezone", "", "the store's time zone for receipts, e.g. Pacific/Auckland (default: the machine's)")
 	fs.IntVar(&cfg.ExpirySeconds, "expiry", 120, "seconds before a Payment Request expires")
 	fs.DurationVar(&cfg.TimeoutMargin, "timeout-margin", 7*time.Second, "POS timeout after expiry (5s to 10s)")
 	fs.IntVar(&cfg.RateLimit, "rate-limit", 200, "Centrapay calls a minute for this API key")

@@ -270,7 +270,7 @@ func TestReceiptAndReport(t *testing.T) {
 	got := e.get("till-1", s.ID)
 	for _, format := range []string{"text", "html"} {
 		r := e.do("GET", "/api/v1/sales/"+s.ID+"/receipt?format="+format, "till-1", nil)
-		for _, want := range []string{"Centrapay Café", "RCPT-42", got.PaymentRequest.ShortCode, "Centrapay NZD wallet", "15.00", "Flat white"} {
+		for _, want := range []string{"Centrapay Café", "RCPT-42", got.PaymentRequest.ShortCode, "Centrapay NZD wallet", "15.00", "Flat white", "2026-11-25 22:00 NZDT"} {
 			if !strings.Contains(string(r.body), want) {
 				t.Errorf("%s receipt lacks %q:\n%s", format, want, r.body)
 			}

@@ -81,7 +81,7 @@ type receiptData struct {
 
 var receiptText = texttemplate.Must(texttemplate.New("receipt.txt").Funcs(texttemplate.FuncMap{"money": Money, "cents": bigCents}).Parse(
 	`{{.Merchant}}
-{{.At.Format "2006-01-02 15:04"}}
+{{.At.Format "2006-01-02 15:04 MST"}}
 Receipt {{.Sale.ExternalRef}}
 {{range .Sale.LineItems}}{{.Name}} x{{.Qty}}  {{money (cents .Price)}}
 {{end}}TOTAL {{.Sale.Currency}} {{money .Sale.Value}}
@@ -102,7 +102,7 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := receiptData{Merchant: s.cfg.MerchantName, Sale: sale, At: sale.CreatedAt, Refunds: refunds}
+	d := receiptData{Merchant: s.cfg.MerchantName, Sale: sale, At: sale.CreatedAt.In(s.cfg.Location), Refunds: refunds}
 	if r.URL.Query().Get("format") == "text" || strings.Contains(r.Header.Get("Accept"), "text/plain") {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		return receiptText.Execute(w, d)

@@ -49,6 +49,7 @@ type Config struct {
 	Logger       *slog.Logger
 	Registry     *prometheus.Registry // nil: a new one
 	Secure       bool                 // served over TLS: cookies are Secure
+	Location     *time.Location       // the store's time zone, for receipts; nil: the server's
 }
 
 // Server serves the terminal API and the web UI.
@@ -81,6 +82,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
 	}
 	if cfg.MerchantName == "" {
 		cfg.MerchantName = "Merchant"

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	_ "time/tzdata"
 
 	"github.com/centrapos/centrapos/centrapay"
 	"github.com/centrapos/centrapos/clock"
@@ -83,7 +84,11 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = server.New(server.Config{Engine: e.eng, Terminals: e.j, Idempotency: e.j, MerchantName: "Centrapay Café", Clock: e.fake, Logger: logger})
+	nz, err := time.LoadLocation("Pacific/Auckland")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv, err = server.New(server.Config{Engine: e.eng, Terminals: e.j, Idempotency: e.j, MerchantName: "Centrapay Café", Clock: e.fake, Logger: logger, Location: nz})
 	if err != nil {
 		t.Fatal(err)
 	}
