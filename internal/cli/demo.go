@@ -31,7 +31,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dir := fs.String("dir", "", "directory of the journal (default: a new temporary one)")
 	verbose := fs.Bool("v", false, "log every request")
 	if err := fs.Parse(args); err != nil {
-		return UsageError{err.Error()}
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return UsageError{fmt.Sprintf("demo: unexpected argument %q", fs.Arg(0))}

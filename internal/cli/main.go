@@ -6,6 +6,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -56,7 +58,19 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		m.usage(cmds)
 		return UsageError{fmt.Sprintf("unknown command %q", args[0])}
 	}
-	return c.run(ctx, args[1:], m.Stdout, m.Stderr)
+	err := c.run(ctx, args[1:], m.Stdout, m.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // -h printed the flags; that is not a failure
+	}
+	return err
+}
+
+// flagError turns a flag parsing error into a UsageError, keeping -h apart.
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return flag.ErrHelp
+	}
+	return UsageError{err.Error()}
 }
 
 func (m *Main) usage(cmds map[string]command) {

@@ -36,7 +36,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var hooks urlList
 	fs.Var(&hooks, "webhook", "subscriber URL for webhook notifications (repeatable)")
 	if err := fs.Parse(args); err != nil {
-		return UsageError{err.Error()}
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return UsageError{fmt.Sprintf("sandbox: unexpected argument %q", fs.Arg(0))}

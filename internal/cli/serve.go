@@ -35,7 +35,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (with --tls-key)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key file")
 	if err := fs.Parse(args); err != nil {
-		return UsageError{err.Error()}
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return UsageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
@@ -84,7 +84,7 @@ func runTerminal(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.BoolVar(&t.Manager, "manager", false, "may see every terminal's sales and reports")
 	}
 	if err := fs.Parse(args[1:]); err != nil {
-		return UsageError{err.Error()}
+		return flagError(err)
 	}
 	j, err := sqlite.Open(ctx, *db)
 	if err != nil {

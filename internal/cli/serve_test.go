@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,5 +62,17 @@ func TestTerminalCommands(t *testing.T) {
 	}
 	if _, _, err := run(t, "terminal", "rename", "--db", db); err == nil {
 		t.Error("unknown action accepted")
+	}
+}
+
+func TestHelpIsNotAFailure(t *testing.T) {
+	for _, cmd := range []string{"serve", "demo", "sandbox"} {
+		if _, _, err := run(t, cmd, "-h"); err != nil {
+			t.Errorf("%s -h: %v", cmd, err)
+		}
+	}
+	var usage cli.UsageError
+	if _, _, err := run(t, "serve", "--bogus"); !errors.As(err, &usage) {
+		t.Errorf("unknown flag: %v", err)
 	}
 }
