@@ -114,7 +114,7 @@ func (e *Engine) StartSale(ctx context.Context, in SaleInput) (*Sale, error) {
 		CreatedAt: now, UpdatedAt: now,
 		TimeoutAt: now.Add(time.Duration(e.cfg.ExpirySeconds)*time.Second + e.cfg.TimeoutMargin)}
 	if s.ExternalRef == "" {
-		s.ExternalRef = "CP" + s.ID[2:]
+		s.ExternalRef = "R-" + s.ID[2:10] // short enough to read out or type at a refund
 	}
 	if prev, err := e.j.FindSale(ctx, SaleQuery{ExternalRef: s.ExternalRef}); err == nil && !prev.Status.Final() {
 		return nil, &Error{Code: EConflict, Field: "externalRef", Message: fmt.Sprintf("sale %s with this reference is still %s", prev.ID, prev.Status)}
