@@ -51,3 +51,22 @@ func BenchmarkJournalWrites(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPollTick is one engine tick with 100 sales in flight: every
+// sale polled once, concurrently (per op: the whole tick).
+func BenchmarkPollTick(b *testing.B) {
+	r := newRig(b, func(c *pos.Config) { c.ExpirySeconds = 86400 })
+	for range 100 {
+		if _, err := r.eng.StartSale(r.ctx, r.input(nil)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r.settle()
+	b.ReportAllocs()
+	for b.Loop() {
+		r.fake.Advance(time.Second)
+		if n := r.eng.Step(r.ctx); n != 100 {
+			b.Fatalf("%d sales polled, want 100", n)
+		}
+	}
+}

@@ -26,11 +26,15 @@ type rig struct {
 	eng    *pos.Engine
 	seed   sandbox.Seed
 	cp     pos.Centrapay // what engines are given; tests may wrap the client
+	edit   func(*pos.Config)
 }
 
-func newRig(t testing.TB) *rig {
+func newRig(t testing.TB, edit ...func(*pos.Config)) *rig {
 	t.Helper()
 	r := &rig{t: t, ctx: context.Background(), fake: clock.NewFake(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))}
+	if len(edit) > 0 {
+		r.edit = edit[0]
+	}
 	sb, err := sandbox.New(sandbox.Config{Clock: r.fake, RateLimit: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +61,11 @@ func newRig(t testing.TB) *rig {
 // lets it recover.
 func (r *rig) restart() {
 	r.t.Helper()
-	eng, err := pos.New(pos.Config{Centrapay: r.cp, Journal: r.j, MerchantAccountID: r.seed.MerchantAccountID, Clock: r.fake})
+	cfg := pos.Config{Centrapay: r.cp, Journal: r.j, MerchantAccountID: r.seed.MerchantAccountID, Clock: r.fake}
+	if r.edit != nil {
+		r.edit(&cfg)
+	}
+	eng, err := pos.New(cfg)
 	if err != nil {
 		r.t.Fatal(err)
 	}
