@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/centrapos/centrapos/centrapay"
@@ -223,26 +224,8 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 }
 
 // listByRef iterates over the requests with externalRef, newest first.
-func (e *Engine) listByRef(ctx context.Context, ref string) func(func(*centrapay.PaymentRequest, error) bool) {
-	return func(yield func(*centrapay.PaymentRequest, error) bool) {
-		key := ""
-		for {
-			page, _, err := e.cp.ListByExternalRef(ctx, ref, &centrapay.ListOptions{MerchantAccountID: e.cfg.MerchantAccountID, PageKey: key})
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for i := range page.Items {
-				if !yield(&page.Items[i], nil) {
-					return
-				}
-			}
-			if page.NextPageKey == "" {
-				return
-			}
-			key = page.NextPageKey
-		}
-	}
+func (e *Engine) listByRef(ctx context.Context, ref string) iter.Seq2[*centrapay.PaymentRequest, error] {
+	return e.cp.AllByExternalRef(ctx, ref, &centrapay.ListOptions{MerchantAccountID: e.cfg.MerchantAccountID})
 }
 
 // apply copies what Centrapay says of the request into s and reports

@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"sync"
 	"time"
@@ -21,7 +22,7 @@ type Centrapay interface {
 	Create(ctx context.Context, r *centrapay.CreateRequest) (*centrapay.PaymentRequest, *centrapay.Response, error)
 	Get(ctx context.Context, id string) (*centrapay.PaymentRequest, *centrapay.Response, error)
 	GetByShortCode(ctx context.Context, code string) (*centrapay.PaymentRequest, *centrapay.Response, error)
-	ListByExternalRef(ctx context.Context, ref string, opt *centrapay.ListOptions) (*centrapay.Page[centrapay.PaymentRequest], *centrapay.Response, error)
+	AllByExternalRef(ctx context.Context, ref string, opt *centrapay.ListOptions) iter.Seq2[*centrapay.PaymentRequest, error]
 	Void(ctx context.Context, id string) (*centrapay.Activity, *centrapay.Response, error)
 	Refund(ctx context.Context, id string, r *centrapay.RefundRequest) (*centrapay.Activity, *centrapay.Response, error)
 	AcceptCondition(ctx context.Context, id, conditionID string) (*centrapay.Activity, *centrapay.Response, error)

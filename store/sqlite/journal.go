@@ -124,20 +124,27 @@ func (j *Journal) CreateSale(ctx context.Context, s *pos.Sale) error {
 	if err != nil {
 		return err
 	}
+	return j.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.TerminalID, s.ExternalRef, prID, code, s.Status, final, ms(s.CreatedAt), data)
+		if err != nil {
+			if strings.Contains(err.Error(), "UNIQUE") {
+				return pos.ErrDuplicate
+			}
+			return fmt.Errorf("sqlite: create sale %s: %w", s.ID, err)
+		}
+		return event(ctx, tx, s, "sale started")
+	})
+}
+
+// inTx runs fn in a transaction, committed when fn succeeds.
+func (j *Journal) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := j.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.TerminalID, s.ExternalRef, prID, code, s.Status, final, ms(s.CreatedAt), data)
-	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			return pos.ErrDuplicate
-		}
-		return fmt.Errorf("sqlite: create sale %s: %w", s.ID, err)
-	}
-	if err := event(ctx, tx, s, "sale started"); err != nil {
+	if err := fn(tx); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -157,23 +164,17 @@ func (j *Journal) SaveSale(ctx context.Context, s *pos.Sale, note string) error 
 	if err != nil {
 		return err
 	}
-	tx, err := j.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE sales SET pr_id = ?, short_code = ?, status = ?, final = ?, data = ? WHERE id = ?`,
-		prID, code, s.Status, final, data, s.ID)
-	if err != nil {
-		return fmt.Errorf("sqlite: save sale %s: %w", s.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pos.ErrNotFound
-	}
-	if err := event(ctx, tx, s, note); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return j.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sales SET pr_id = ?, short_code = ?, status = ?, final = ?, data = ? WHERE id = ?`,
+			prID, code, s.Status, final, data, s.ID)
+		if err != nil {
+			return fmt.Errorf("sqlite: save sale %s: %w", s.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return pos.ErrNotFound
+		}
+		return event(ctx, tx, s, note)
+	})
 }
 
 // scanJSON decodes the "data" column of every row into a new T.
