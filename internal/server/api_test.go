@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/makiuchi-d/gozxing"
 	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
@@ -398,5 +399,116 @@ func TestMetricsAndHealth(t *testing.T) {
 	r := e.do("GET", "/metrics", "", nil)
 	if r.status != 200 || !strings.Contains(string(r.body), "centrapos_sale_requests_total") {
 		t.Errorf("metrics: %d %s", r.status, r.body)
+	}
+}
+
+func TestPreAuthEndpoints(t *testing.T) {
+	e := setup(t)
+	s := e.sale("till-1", map[string]any{"value": 2000, "preAuth": true, "flow": "barcode", "barcode": e.sb.Scenarios()["pre-auth"].Barcode})
+	got := e.get("till-1", s.ID)
+	if got.Status != pos.StatusPaid || got.PaymentRequest.PreAuthStatus != "authorized" {
+		t.Fatalf("authorized sale: %+v", got)
+	}
+	confirm := map[string]any{"invoiceRef": "INV-7", "lineItems": []map[string]any{{"name": "Fuel", "qty": "1", "price": "1500"}}}
+	r := e.do("POST", "/api/v1/sales/"+s.ID+"/confirmations", "till-1", confirm, "Idempotency-Key", "c-1")
+	var op pos.Op
+	r.json(t, &op)
+	if r.status != http.StatusCreated || op.Kind != pos.OpConfirm || op.State != pos.OpSucceeded || op.Amount != 1500 {
+		t.Fatalf("confirm: %d %s", r.status, r.body)
+	}
+	if again := e.do("POST", "/api/v1/sales/"+s.ID+"/confirmations", "till-1", confirm, "Idempotency-Key", "c-1"); again.status != 201 || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("replayed confirm: %d", again.status)
+	}
+	over := map[string]any{"invoiceRef": "INV-8", "lineItems": []map[string]any{{"name": "Fuel", "qty": "1", "price": "501"}}}
+	if r := e.do("POST", "/api/v1/sales/"+s.ID+"/confirmations", "till-1", over); r.status != 400 || !strings.Contains(string(r.body), `"field":"lineItems"`) {
+		t.Errorf("confirm beyond the authorization: %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", "/api/v1/sales/"+s.ID+"/confirmations", "till-1", map[string]any{"lineItems": confirm["lineItems"]}); r.status != 400 || !strings.Contains(string(r.body), `"field":"invoiceRef"`) {
+		t.Errorf("confirm without an invoice: %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", "/api/v1/sales/"+s.ID+"/release", "till-2", map[string]any{}); r.status != 404 {
+		t.Errorf("release by another terminal: %d", r.status)
+	}
+	r = e.do("POST", "/api/v1/sales/"+s.ID+"/release", "till-1", map[string]any{})
+	r.json(t, &op)
+	if r.status != 200 || op.Kind != pos.OpRelease || op.State != pos.OpSucceeded {
+		t.Errorf("release: %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", "/api/v1/sales/"+s.ID+"/confirmations", "till-1", confirm); r.status != http.StatusConflict {
+		t.Errorf("confirm after release: %d %s", r.status, r.body)
+	}
+	plain := e.sale("till-1", map[string]any{"value": 100})
+	if r := e.do("POST", "/api/v1/sales/"+plain.ID+"/release", "till-1", map[string]any{}); r.status != http.StatusConflict {
+		t.Errorf("release of a plain sale: %d %s", r.status, r.body)
+	}
+}
+
+func TestDeclineConditionAndFilters(t *testing.T) {
+	e := setup(t)
+	s := e.sale("till-1", map[string]any{"value": 900, "flow": "barcode", "barcode": e.sb.Scenarios()["photo-id"].Barcode})
+	cid := e.get("till-1", s.ID).Conditions[0].ID
+	r := e.do("POST", "/api/v1/sales/"+s.ID+"/conditions/"+cid+"/decline", "till-1", map[string]any{})
+	var got pos.Sale
+	r.json(t, &got)
+	if r.status != 200 || got.Status != pos.StatusCancelled || got.Reason != "declined at the till" {
+		t.Errorf("decline: %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", "/api/v1/sales/"+s.ID+"/conditions/"+cid+"/shrug", "till-1", map[string]any{}); r.status != 404 {
+		t.Errorf("unknown verb: %d", r.status)
+	}
+	e.fake.Advance(2 * time.Hour)
+	later := e.sale("till-1", map[string]any{"value": 100})
+	list := func(q string) []string {
+		var page struct{ Items []pos.Sale }
+		r := e.do("GET", "/api/v1/sales"+q, "till-1", nil)
+		r.json(t, &page)
+		var ids []string
+		for _, s := range page.Items {
+			ids = append(ids, s.ID)
+		}
+		return ids
+	}
+	if ids := list("?from=2026-11-25T10:00:00Z"); len(ids) != 1 || ids[0] != later.ID {
+		t.Errorf("from: %v", ids)
+	}
+	if ids := list("?to=2026-11-25T10:00:00Z"); len(ids) != 1 || ids[0] != s.ID {
+		t.Errorf("to: %v", ids)
+	}
+	if ids := list("?status=cancelled"); len(ids) != 1 || ids[0] != s.ID {
+		t.Errorf("status: %v", ids)
+	}
+	if ids := list("?limit=1"); len(ids) != 1 || ids[0] != later.ID {
+		t.Errorf("limit: %v", ids)
+	}
+	if r := e.do("GET", "/api/v1/sales?limit=0", "till-1", nil); r.status != 400 {
+		t.Errorf("limit 0: %d", r.status)
+	}
+	if r := e.do("GET", "/api/v1/reports/transactions?format=xml", "till-1", nil); r.status != 400 {
+		t.Errorf("format xml: %d", r.status)
+	}
+}
+
+func TestRefundWhoseAnswerIsLost(t *testing.T) {
+	e := setup(t)
+	s := e.sale("till-1", map[string]any{"value": 1000})
+	e.sb.PatronPay(s.PaymentRequest.ID, "", 0)
+	e.tick()
+	e.sb.AddFault(sandbox.Fault{Method: "POST", Path: "/api/payment-requests/*/refund", Kind: "drop-after-commit", Count: 2})
+	r := e.do("POST", "/api/v1/refunds", "till-1", map[string]any{"saleId": s.ID, "value": 400})
+	var op pos.Op
+	r.json(t, &op)
+	if r.status != http.StatusAccepted || op.State != pos.OpPending {
+		t.Fatalf("refund with its answers lost: %d %s", r.status, r.body)
+	}
+	for range 5 {
+		e.tick()
+	}
+	g := e.do("GET", "/api/v1/refunds/"+op.ID, "till-1", nil)
+	g.json(t, &op)
+	if op.State != pos.OpSucceeded {
+		t.Errorf("refund after retries: %s", g.body)
+	}
+	if l := e.sb.Ledger().Requests[0]; l.Refunded != 400 {
+		t.Errorf("sandbox refunded %d", l.Refunded)
 	}
 }
