@@ -14,7 +14,6 @@ import (
 	"github.com/centrapos/centrapos/centrapay"
 	"github.com/centrapos/centrapos/internal/server"
 	"github.com/centrapos/centrapos/pos"
-	"github.com/centrapos/centrapos/store/sqlite"
 )
 
 // appConfig is what `serve` and `demo` wire together.
@@ -36,7 +35,7 @@ type appConfig struct {
 
 // app is a running POS server: journal, Centrapay client, engine and HTTP.
 type app struct {
-	j      *sqlite.Journal
+	j      store
 	eng    *pos.Engine
 	srv    *server.Server
 	ln     net.Listener
@@ -64,7 +63,7 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 		}
 		loc = l
 	}
-	j, err := sqlite.Open(ctx, cfg.DB)
+	j, err := openStore(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/centrapos/centrapos/internal/server"
 	"github.com/centrapos/centrapos/pos"
-	"github.com/centrapos/centrapos/store/sqlite"
 )
 
 // runServe runs the POS server against Centrapay.
@@ -22,7 +21,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	cfg := appConfig{}
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "address to serve the terminal API and UI on")
-	fs.StringVar(&cfg.DB, "db", "centrapos.db", "the SQLite journal file")
+	fs.StringVar(&cfg.DB, "db", "centrapos.db", "the journal: a SQLite file, or a postgres:// URL")
 	fs.StringVar(&cfg.CentrapayURL, "centrapay-url", "https://service.centrapay.com", "Centrapay's base URL")
 	keyFile := fs.String("api-key-file", "", "file holding the merchant-terminal API key (else $CENTRAPAY_API_KEY)")
 	fs.StringVar(&cfg.MerchantAccountID, "merchant-account-id", "", "the merchant's Centrapay account id (required)")
@@ -74,7 +73,7 @@ func runTerminal(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	verb := args[0]
 	fs := flag.NewFlagSet("terminal "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", "centrapos.db", "the SQLite journal file")
+	db := fs.String("db", "centrapos.db", "the journal: a SQLite file, or a postgres:// URL")
 	var t pos.Terminal
 	if verb == "add" {
 		fs.StringVar(&t.ID, "id", "", "terminal id, sent to Centrapay as terminalId (required)")
@@ -86,7 +85,7 @@ func runTerminal(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := fs.Parse(args[1:]); err != nil {
 		return flagError(err)
 	}
-	j, err := sqlite.Open(ctx, *db)
+	j, err := openStore(ctx, *db)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,29 @@
+package cli
+
+import (
+	"context"
+	"strings"
+
+	"github.com/centrapos/centrapos/internal/server"
+	"github.com/centrapos/centrapos/pos"
+	"github.com/centrapos/centrapos/store/postgres"
+	"github.com/centrapos/centrapos/store/sqlite"
+)
+
+// store is everything the server keeps: the engine's journal, the
+// terminals and the Idempotency-Key answers.
+type store interface {
+	pos.Journal
+	server.Terminals
+	server.Idempotency
+	Close() error
+}
+
+// openStore opens a PostgreSQL database for a postgres:// URL, else a
+// SQLite file.
+func openStore(ctx context.Context, db string) (store, error) {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return postgres.Open(ctx, db)
+	}
+	return sqlite.Open(ctx, db)
+}

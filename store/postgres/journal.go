@@ -1,0 +1,413 @@
+// Package postgres is a pos.Journal (with the server's terminals and
+// Idempotency-Key answers) in PostgreSQL, through pgx: for merchants who
+// keep their records in a managed database rather than a file beside the
+// server. It passes the same conformance suite as store/sqlite. One
+// centrapos serve drives the sales of one database: instance leases, so
+// that several may share one, are not built yet.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/centrapos/centrapos/pos"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Journal is a pos.Journal in PostgreSQL.
+type Journal struct {
+	pool *pgxpool.Pool
+}
+
+var _ pos.Journal = (*Journal)(nil)
+
+// Open connects to the database at url (postgres://…) and brings its
+// schema up to date.
+func Open(ctx context.Context, url string) (*Journal, error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	j := &Journal{pool: pool}
+	if err := j.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return j, nil
+}
+
+// Close closes the connections.
+func (j *Journal) Close() error {
+	j.pool.Close()
+	return nil
+}
+
+// migrate applies the migrations not yet recorded, each in a transaction,
+// under an advisory lock so that two servers starting at once do not race.
+func (j *Journal) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	return pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7406131)`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
+			return fmt.Errorf("postgres: migrations table: %w", err)
+		}
+		for _, name := range names {
+			base := strings.TrimPrefix(name, "migrations/")
+			v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+			if err != nil {
+				return fmt.Errorf("postgres: migration %s: name must start with its version number", base)
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, v).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				continue
+			}
+			body, err := migrations.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			// each migration in a transaction of its own, nested as a savepoint
+			if err := pgx.BeginFunc(ctx, tx, func(mtx pgx.Tx) error {
+				if _, err := mtx.Exec(ctx, string(body)); err != nil {
+					return fmt.Errorf("postgres: migration %s: %w", base, err)
+				}
+				_, err := mtx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())`, v)
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func saleColumns(s *pos.Sale) (prID, shortCode *string, data []byte, err error) {
+	if s.PaymentRequest != nil {
+		prID, shortCode = &s.PaymentRequest.ID, &s.PaymentRequest.ShortCode
+	}
+	data, err = json.Marshal(s)
+	return
+}
+
+func isUnique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// CreateSale records a new sale.
+func (j *Journal) CreateSale(ctx context.Context, s *pos.Sale) error {
+	prID, code, data, err := saleColumns(s)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, data)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.ID, s.TerminalID, s.ExternalRef, prID, code, string(s.Status), s.Status.Final(), s.CreatedAt, data)
+		if isUnique(err) {
+			return pos.ErrDuplicate
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: create sale %s: %w", s.ID, err)
+		}
+		return event(ctx, tx, s, "sale started")
+	})
+}
+
+func event(ctx context.Context, tx pgx.Tx, s *pos.Sale, note string) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO sale_events (sale_id, at, status, note) VALUES ($1, $2, $3, $4)`, s.ID, s.UpdatedAt, string(s.Status), note); err != nil {
+		return fmt.Errorf("postgres: sale %s event: %w", s.ID, err)
+	}
+	return nil
+}
+
+// SaveSale replaces a sale and appends note to its history, atomically.
+func (j *Journal) SaveSale(ctx context.Context, s *pos.Sale, note string) error {
+	prID, code, data, err := saleColumns(s)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE sales SET pr_id = $1, short_code = $2, status = $3, final = $4, data = $5 WHERE id = $6`,
+			prID, code, string(s.Status), s.Status.Final(), data, s.ID)
+		if err != nil {
+			return fmt.Errorf("postgres: save sale %s: %w", s.ID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return pos.ErrNotFound
+		}
+		return event(ctx, tx, s, note)
+	})
+}
+
+// scanJSON decodes the data column of every row into a new T.
+func scanJSON[T any](rows pgx.Rows, err error) ([]*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*T, error) {
+		var data []byte
+		if err := row.Scan(&data); err != nil {
+			return nil, err
+		}
+		v := new(T)
+		if err := json.Unmarshal(data, v); err != nil {
+			return nil, fmt.Errorf("postgres: decode %T: %w", v, err)
+		}
+		return v, nil
+	})
+}
+
+func one[T any](list []T, err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	if len(list) == 0 {
+		return zero, pos.ErrNotFound
+	}
+	return list[0], nil
+}
+
+// Sale returns one sale.
+func (j *Journal) Sale(ctx context.Context, id string) (*pos.Sale, error) {
+	rows, err := j.pool.Query(ctx, `SELECT data FROM sales WHERE id = $1`, id)
+	return one(scanJSON[pos.Sale](rows, err))
+}
+
+// FindSale returns the newest sale matching q.
+func (j *Journal) FindSale(ctx context.Context, q pos.SaleQuery) (*pos.Sale, error) {
+	var col, v string
+	switch {
+	case q.PaymentRequestID != "":
+		col, v = "pr_id", q.PaymentRequestID
+	case q.ShortCode != "":
+		col, v = "short_code", q.ShortCode
+	case q.ExternalRef != "":
+		col, v = "external_ref", q.ExternalRef
+	default:
+		return nil, errors.New("postgres: find sale: an identifier is required")
+	}
+	rows, err := j.pool.Query(ctx, `SELECT data FROM sales WHERE `+col+` = $1 ORDER BY created_at DESC, seq DESC LIMIT 1`, v)
+	return one(scanJSON[pos.Sale](rows, err))
+}
+
+// where builds a WHERE clause with numbered parameters.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, arg any) {
+	w.args = append(w.args, arg)
+	w.conds = append(w.conds, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(w.args))))
+}
+
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// Sales lists sales, newest first.
+func (j *Journal) Sales(ctx context.Context, f pos.SaleFilter) ([]*pos.Sale, error) {
+	var w where
+	if !f.From.IsZero() {
+		w.add("created_at >= ?", f.From)
+	}
+	if !f.To.IsZero() {
+		w.add("created_at < ?", f.To)
+	}
+	if f.TerminalID != "" {
+		w.add("terminal_id = ?", f.TerminalID)
+	}
+	if f.Status != "" {
+		w.add("status = ?", string(f.Status))
+	}
+	if f.Open {
+		w.conds = append(w.conds, "NOT final")
+	}
+	q := `SELECT data FROM sales` + w.String() + ` ORDER BY created_at DESC, seq DESC`
+	if f.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	rows, err := j.pool.Query(ctx, q, w.args...)
+	return scanJSON[pos.Sale](rows, err)
+}
+
+// History returns a sale's state changes, oldest first.
+func (j *Journal) History(ctx context.Context, saleID string) ([]pos.Event, error) {
+	rows, err := j.pool.Query(ctx, `SELECT at, status, note FROM sale_events WHERE sale_id = $1 ORDER BY seq`, saleID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (pos.Event, error) {
+		var e pos.Event
+		var st string
+		err := row.Scan(&e.At, &st, &e.Note)
+		e.At, e.Status = e.At.UTC(), pos.Status(st)
+		return e, err
+	})
+}
+
+// SaveOp inserts or replaces an op.
+func (j *Journal) SaveOp(ctx context.Context, op *pos.Op) error {
+	data, err := json.Marshal(op)
+	if err != nil {
+		return err
+	}
+	_, err = j.pool.Exec(ctx, `INSERT INTO ops (id, sale_id, pr_id, kind, state, terminal_id, created_at, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (id) DO UPDATE SET pr_id = excluded.pr_id, state = excluded.state, data = excluded.data`,
+		op.ID, op.SaleID, op.PaymentRequestID, string(op.Kind), string(op.State), op.TerminalID, op.CreatedAt, data)
+	if err != nil {
+		return fmt.Errorf("postgres: save op %s: %w", op.ID, err)
+	}
+	return nil
+}
+
+// Op returns one op.
+func (j *Journal) Op(ctx context.Context, id string) (*pos.Op, error) {
+	rows, err := j.pool.Query(ctx, `SELECT data FROM ops WHERE id = $1`, id)
+	return one(scanJSON[pos.Op](rows, err))
+}
+
+// Ops lists ops, oldest first.
+func (j *Journal) Ops(ctx context.Context, f pos.OpFilter) ([]*pos.Op, error) {
+	var w where
+	if f.SaleID != "" {
+		w.add("sale_id = ?", f.SaleID)
+	}
+	if f.Kind != "" {
+		w.add("kind = ?", string(f.Kind))
+	}
+	if f.Pending {
+		w.conds = append(w.conds, "state = 'pending'")
+	}
+	if !f.From.IsZero() {
+		w.add("created_at >= ?", f.From)
+	}
+	if !f.To.IsZero() {
+		w.add("created_at < ?", f.To)
+	}
+	if f.TerminalID != "" {
+		w.add("terminal_id = ?", f.TerminalID)
+	}
+	rows, err := j.pool.Query(ctx, `SELECT data FROM ops`+w.String()+` ORDER BY created_at, seq`, w.args...)
+	return scanJSON[pos.Op](rows, err)
+}
+
+// KnownRequest reports whether a sale or a create holds request id.
+func (j *Journal) KnownRequest(ctx context.Context, id string) (bool, error) {
+	var known bool
+	err := j.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sales WHERE pr_id = $1) OR EXISTS (SELECT 1 FROM ops WHERE pr_id = $1 AND kind = 'create')`, id).Scan(&known)
+	return known, err
+}
+
+// AddTerminal records a terminal with the hash of its token.
+func (j *Journal) AddTerminal(ctx context.Context, t pos.Terminal, tokenHash []byte) error {
+	_, err := j.pool.Exec(ctx, `INSERT INTO terminals (id, device_id, name, config_id, manager, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.ID, t.DeviceID, t.Name, t.ConfigID, t.Manager, tokenHash, t.CreatedAt)
+	if isUnique(err) {
+		return pos.ErrDuplicate
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: add terminal %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+const terminalCols = `id, device_id, name, config_id, manager, created_at, revoked_at IS NOT NULL`
+
+func scanTerminal(row pgx.Row) (*pos.Terminal, error) {
+	var t pos.Terminal
+	if err := row.Scan(&t.ID, &t.DeviceID, &t.Name, &t.ConfigID, &t.Manager, &t.CreatedAt, &t.Revoked); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, pos.ErrNotFound
+		}
+		return nil, err
+	}
+	t.CreatedAt = t.CreatedAt.UTC()
+	return &t, nil
+}
+
+// TerminalByToken returns the live terminal whose token hashes to hash.
+func (j *Journal) TerminalByToken(ctx context.Context, hash []byte) (*pos.Terminal, error) {
+	return scanTerminal(j.pool.QueryRow(ctx, `SELECT `+terminalCols+` FROM terminals WHERE token_hash = $1 AND revoked_at IS NULL`, hash))
+}
+
+// Terminal returns terminal id, revoked or not.
+func (j *Journal) Terminal(ctx context.Context, id string) (*pos.Terminal, error) {
+	return scanTerminal(j.pool.QueryRow(ctx, `SELECT `+terminalCols+` FROM terminals WHERE id = $1`, id))
+}
+
+// Terminals lists every terminal, oldest first.
+func (j *Journal) Terminals(ctx context.Context) ([]pos.Terminal, error) {
+	rows, err := j.pool.Query(ctx, `SELECT `+terminalCols+` FROM terminals ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (pos.Terminal, error) {
+		t, err := scanTerminal(row)
+		if err != nil {
+			return pos.Terminal{}, err
+		}
+		return *t, nil
+	})
+}
+
+// RevokeTerminal stops terminal id's token from working.
+func (j *Journal) RevokeTerminal(ctx context.Context, id string, at time.Time) error {
+	tag, err := j.pool.Exec(ctx, `UPDATE terminals SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, at, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return pos.ErrNotFound
+	}
+	return nil
+}
+
+// Idempotent returns the answer kept for a terminal's Idempotency-Key.
+func (j *Journal) Idempotent(ctx context.Context, terminalID, key string) (requestHash string, status int, body []byte, err error) {
+	err = j.pool.QueryRow(ctx, `SELECT request_hash, status, body FROM idempotency WHERE terminal_id = $1 AND key = $2`, terminalID, key).
+		Scan(&requestHash, &status, &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = pos.ErrNotFound
+	}
+	return
+}
+
+// SaveIdempotent keeps the answer to a terminal's Idempotency-Key; the
+// first answer kept stands.
+func (j *Journal) SaveIdempotent(ctx context.Context, terminalID, key, requestHash string, status int, body []byte, at time.Time) error {
+	_, err := j.pool.Exec(ctx, `INSERT INTO idempotency (terminal_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT DO NOTHING`, terminalID, key, requestHash, status, body, at)
+	return err
+}

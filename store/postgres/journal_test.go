@@ -1,0 +1,101 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/centrapos/centrapos/pos"
+	"github.com/centrapos/centrapos/store/journaltest"
+	"github.com/centrapos/centrapos/store/postgres"
+)
+
+// open returns a journal in a schema of its own, dropped after the test.
+// The server is $CENTRAPOS_POSTGRES_URL (default: the local test
+// database); when it cannot be reached the test is skipped, or fails if
+// $CENTRAPOS_REQUIRE_POSTGRES is set.
+func open(t *testing.T) *postgres.Journal {
+	t.Helper()
+	base := os.Getenv("CENTRAPOS_POSTGRES_URL")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		if os.Getenv("CENTRAPOS_REQUIRE_POSTGRES") != "" {
+			t.Fatalf("postgres: %v", err)
+		}
+		t.Skipf("no PostgreSQL at %s: %v", base, err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "centrapos_test_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close(context.Background())
+	})
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	j, err := postgres.Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
+}
+
+func TestConformance(t *testing.T) {
+	journaltest.Run(t, func(t *testing.T) pos.Journal { return open(t) })
+}
+
+func TestTerminalsAndIdempotency(t *testing.T) {
+	j := open(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	tm := pos.Terminal{ID: "till-1", DeviceID: "d1", Name: "Front", ConfigID: "mc", Manager: true, CreatedAt: at}
+	if err := j.AddTerminal(ctx, tm, []byte("hash-1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.AddTerminal(ctx, tm, []byte("hash-2")); !errors.Is(err, pos.ErrDuplicate) {
+		t.Errorf("second till-1: %v", err)
+	}
+	got, err := j.TerminalByToken(ctx, []byte("hash-1"))
+	if err != nil || *got != tm {
+		t.Errorf("by token: %+v %v", got, err)
+	}
+	if err := j.RevokeTerminal(ctx, "till-1", at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.TerminalByToken(ctx, []byte("hash-1")); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("revoked token: %v", err)
+	}
+	if list, _ := j.Terminals(ctx); len(list) != 1 || !list[0].Revoked {
+		t.Errorf("list: %+v", list)
+	}
+	if err := j.RevokeTerminal(ctx, "till-1", at); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("revoked twice: %v", err)
+	}
+	if _, _, _, err := j.Idempotent(ctx, "till-1", "k"); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("unknown key: %v", err)
+	}
+	j.SaveIdempotent(ctx, "till-1", "k", "h1", 201, []byte("first"), at)
+	j.SaveIdempotent(ctx, "till-1", "k", "h2", 400, []byte("second"), at)
+	h, status, body, err := j.Idempotent(ctx, "till-1", "k")
+	if err != nil || h != "h1" || status != 201 || !bytes.Equal(body, []byte("first")) {
+		t.Errorf("kept answer: %s %d %s %v", h, status, body, err)
+	}
+}
