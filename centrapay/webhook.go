@@ -56,9 +56,12 @@ type JWKS struct {
 }
 
 // PublicJWK describes key as a JWK with id kid.
-func PublicJWK(key *ecdsa.PublicKey, kid string) JWK {
-	return JWK{Kty: "EC", Crv: "P-256", Kid: kid, Use: "sig", Alg: "ES256",
-		X: b64(key.X.FillBytes(make([]byte, 32))), Y: b64(key.Y.FillBytes(make([]byte, 32)))}
+func PublicJWK(key *ecdsa.PublicKey, kid string) (JWK, error) {
+	b, err := key.Bytes() // 0x04 || X || Y
+	if err != nil || len(b) != 65 {
+		return JWK{}, fmt.Errorf("jwk %s: want a P-256 key: %v", kid, err)
+	}
+	return JWK{Kty: "EC", Crv: "P-256", Kid: kid, Use: "sig", Alg: "ES256", X: b64(b[1:33]), Y: b64(b[33:])}, nil
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
@@ -72,9 +75,10 @@ func (k JWK) publicKey() (*ecdsa.PublicKey, error) {
 	if err1 != nil || err2 != nil || len(x) != 32 || len(y) != 32 {
 		return nil, fmt.Errorf("key %s: bad coordinates", k.Kid)
 	}
-	pub := &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
-	if !pub.Curve.IsOnCurve(pub.X, pub.Y) {
-		return nil, fmt.Errorf("key %s: not on P-256", k.Kid)
+	// the parser checks that the point is on the curve
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", k.Kid, err)
 	}
 	return pub, nil
 }

@@ -130,12 +130,6 @@ func (e *Engine) at(point string) bool {
 	return e.dead
 }
 
-func (e *Engine) isDead() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.dead
-}
-
 // schedule asks for work on key at t (the earlier of t and any time
 // already asked for).
 func (e *Engine) schedule(key string, t time.Time) {

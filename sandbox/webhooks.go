@@ -25,6 +25,7 @@ const webhookAttempts = 8
 // signer is the sandbox's webhook signing key.
 type signer struct {
 	key *ecdsa.PrivateKey
+	jwk centrapay.JWK // its public half
 }
 
 func newSigner() (*signer, error) {
@@ -32,13 +33,17 @@ func newSigner() (*signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: webhook key: %w", err)
 	}
-	return &signer{key: k}, nil
+	jwk, err := centrapay.PublicJWK(&k.PublicKey, webhookKid)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: webhook key: %w", err)
+	}
+	return &signer{key: k, jwk: jwk}, nil
 }
 
 // JWKS is the sandbox's public key set, served at /.well-known/jwks.json
 // and /api/.well-known/jwks.json.
 func (s *Sandbox) JWKS() centrapay.JWKS {
-	return centrapay.JWKS{Keys: []centrapay.JWK{centrapay.PublicJWK(&s.signer.key.PublicKey, webhookKid)}}
+	return centrapay.JWKS{Keys: []centrapay.JWK{s.signer.jwk}}
 }
 
 // notify sends a notification of activity a to every subscriber, at least
