@@ -25,6 +25,7 @@ type Error struct {
 	Centrapay string
 }
 
+// Error returns the message, with the field at fault first.
 func (e *Error) Error() string {
 	if e.Field != "" {
 		return fmt.Sprintf("pos: %s: %s", e.Field, e.Message)
