@@ -211,6 +211,24 @@ func TestRefunds(t *testing.T) {
 	}
 }
 
+// TestRefundByReceiptNumberFindsThePaidAttempt: a receipt whose first
+// attempt was paid and a later one cancelled is refunded from the paid one.
+func TestRefundByReceiptNumberFindsThePaidAttempt(t *testing.T) {
+	r := newRig(t)
+	paid := r.start(func(in *pos.SaleInput) { in.ExternalRef = "INV-2" })
+	r.sb.PatronPay(paid.PaymentRequest.ID, "", 0)
+	r.tick(1)
+	again := r.start(func(in *pos.SaleInput) { in.ExternalRef = "INV-2" })
+	r.eng.Cancel(r.ctx, again.ID)
+	op, err := r.eng.Refund(r.ctx, pos.RefundInput{ExternalRef: "INV-2", Amount: 300})
+	if err != nil || op.SaleID != paid.ID || op.PaymentRequestID != paid.PaymentRequest.ID {
+		t.Fatalf("refund by receipt number: %+v %v", op, err)
+	}
+	if got := r.sale(paid.ID); got.Refunded != 300 {
+		t.Errorf("the paid sale records %d refunded", got.Refunded)
+	}
+}
+
 func TestPreAuth(t *testing.T) {
 	r := newRig(t)
 	s := r.start(func(in *pos.SaleInput) {

@@ -58,7 +58,9 @@ func (e *Engine) target(ctx context.Context, in RefundInput) (*Sale, string, str
 		q.ExternalRef = in.ExternalRef
 	}
 	s, err := e.j.FindSale(ctx, q)
-	if err == nil && s.PaymentRequest != nil {
+	// a receipt number may name several attempts: the newest need not be
+	// the one that was paid, so an unpaid one is looked up at Centrapay
+	if err == nil && s.PaymentRequest != nil && (q.ExternalRef == "" || s.Status == StatusPaid) {
 		return s, s.PaymentRequest.ID, s.Currency, nil
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -94,6 +96,10 @@ func (e *Engine) target(ctx context.Context, in RefundInput) (*Sale, string, str
 			return nil, "", "", &Error{Code: EInvalid, Field: "shortCode", Message: "the short code's check character does not match: check it on the receipt", Centrapay: code}
 		}
 		return nil, "", "", &Error{Code: ENotFound, Message: msg, Centrapay: code}
+	}
+	// a request one of our sales made is refunded as that sale's
+	if s, err := e.j.FindSale(ctx, SaleQuery{PaymentRequestID: pr.ID}); err == nil {
+		return s, pr.ID, s.Currency, nil
 	}
 	return nil, pr.ID, pr.Value.Currency, nil
 }
