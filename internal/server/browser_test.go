@@ -118,7 +118,8 @@ func statusIs(id, status string) string {
 
 // TestBrowser rings up sales in the real cashier page in headless
 // Chromium: by QR paid in the sandbox wallet, by barcode with a photo-id
-// condition accepted, one cancelled, one refunded; and checks what the
+// condition accepted, by barcode approved in the wallet, one cancelled,
+// one refunded; and checks what the
 // cashier page, the customer display and the receipt show.
 func TestBrowser(t *testing.T) {
 	e := setup(t)
@@ -179,6 +180,20 @@ func TestBrowser(t *testing.T) {
 	cashier.do(chromedp.Click(chromedp.CSS("#condition-accept")))
 	cashier.until(statusIs("sale-status", "paid"))
 
+	// 2b. a barcode the patron approves in the wallet
+	cashier.do(chromedp.Click(chromedp.CSS("#done")))
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "8.20"))
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#barcode"), e.sb.Scenarios()["patron-approval"].Barcode))
+	cashier.do(chromedp.Click(chromedp.CSS("#pay-barcode")))
+	cashier.until(statusIs("sale-status", "pending"))
+	e.settle()
+	approval := latest(t, e)
+	wallet.do(chromedp.Navigate(approval.PaymentRequest.URL))
+	wallet.do(chromedp.Click(chromedp.CSS("#approve")))
+	wallet.until(`document.getElementById("status").textContent.trim() === "paid"`)
+	e.tick()
+	cashier.until(statusIs("sale-status", "paid"))
+
 	// 3. a QR sale cancelled at the till
 	cashier.do(chromedp.Click(chromedp.CSS("#done")))
 	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "4"))
@@ -200,9 +215,9 @@ func TestBrowser(t *testing.T) {
 	cashier.do(chromedp.SendKeys(chromedp.CSS("#refund-amount"), "5.00"))
 	cashier.do(chromedp.Click(chromedp.CSS("#refund-form button")))
 	cashier.until(`document.getElementById("refund-result").textContent.startsWith("Refunded $5.00")`)
-	cashier.until(`document.querySelectorAll("#transactions tbody tr").length === 3`)
-	cashier.until(`document.getElementById("totals").innerText.includes("37.50")`)
-	if got := cashier.text("#totals"); !strings.Contains(got, "Centrapay NZD wallet (centrapay.nzd.test)") || !strings.Contains(got, "37.50") {
+	cashier.until(`document.querySelectorAll("#transactions tbody tr").length === 4`)
+	cashier.until(`document.getElementById("totals").innerText.includes("45.70")`)
+	if got := cashier.text("#totals"); !strings.Contains(got, "Centrapay NZD wallet (centrapay.nzd.test)") || !strings.Contains(got, "45.70") {
 		t.Errorf("totals %q", got)
 	}
 	cashier.shot("cashier-today")
