@@ -9,6 +9,7 @@ import (
 
 	"github.com/centrapos/centrapos/centrapay"
 	"github.com/centrapos/centrapos/pos"
+	"github.com/centrapos/centrapos/sandbox"
 )
 
 // TestSaleOutcomes runs one sale per row of Centrapay's status table and
@@ -64,6 +65,21 @@ func TestSaleOutcomes(t *testing.T) {
 		{name: "partial payment leaves a remainder", in: func(r *rig) func(*pos.SaleInput) {
 			return func(in *pos.SaleInput) { barcode("partial")(r)(in); in.BasketAmount = 1500 }
 		}, status: pos.StatusPaid, reason: "500 still to pay", paidBy: "centrapay.nzd.test", remaining: 500, prStatus: "paid", activities: "request payment paid"},
+		{name: "cancel after expiry shows expired (void answers REQUEST_EXPIRED)", act: func(r *rig, s *pos.Sale) {
+			r.fake.Advance(121 * time.Second) // expired at Centrapay before the next poll
+			got, err := r.eng.Cancel(r.ctx, s.ID)
+			if err != nil || got.Status != pos.StatusExpired {
+				r.t.Fatalf("cancel: %+v %v", got, err)
+			}
+		}, status: pos.StatusExpired, reason: "expired", prStatus: "expired", activities: "request expiry"},
+		{name: "cancel refused REQUEST_PAID shows paid", act: func(r *rig, s *pos.Sale) {
+			r.sb.PatronPay(s.PaymentRequest.ID, "", 0)
+			r.sb.AddFault(sandbox.Fault{Method: "POST", Path: "/api/payment-requests/*/void", Kind: "status", Status: 403, Code: "REQUEST_PAID", Count: 1})
+			got, err := r.eng.Cancel(r.ctx, s.ID)
+			if err != nil || got.Status != pos.StatusPaid {
+				r.t.Fatalf("cancel: %+v %v", got, err)
+			}
+		}, status: pos.StatusPaid, paidBy: "centrapay.nzd.test", prStatus: "paid", activities: "request payment paid"},
 		{name: "POS timeout voids a request still new", act: func(r *rig, s *pos.Sale) {
 			// Centrapay's clock lags: its request outlives expiry + margin
 			r.sb.SetExpiry(s.PaymentRequest.ID, time.Hour)
