@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/centrapos/centrapos/pos"
+	"github.com/centrapos/centrapos/store/internal/query"
 )
 
 //go:embed migrations/*.sql
@@ -183,38 +184,20 @@ func scanJSON[T any](rows pgx.Rows, err error) ([]*T, error) {
 	})
 }
 
-func one[T any](list []T, err error) (T, error) {
-	var zero T
-	if err != nil {
-		return zero, err
-	}
-	if len(list) == 0 {
-		return zero, pos.ErrNotFound
-	}
-	return list[0], nil
-}
-
 // Sale returns one sale.
 func (j *Journal) Sale(ctx context.Context, id string) (*pos.Sale, error) {
 	rows, err := j.pool.Query(ctx, `SELECT data FROM sales WHERE id = $1`, id)
-	return one(scanJSON[pos.Sale](rows, err))
+	return query.First(scanJSON[pos.Sale](rows, err))
 }
 
 // FindSale returns the newest sale matching q.
 func (j *Journal) FindSale(ctx context.Context, q pos.SaleQuery) (*pos.Sale, error) {
-	var col, v string
-	switch {
-	case q.PaymentRequestID != "":
-		col, v = "pr_id", q.PaymentRequestID
-	case q.ShortCode != "":
-		col, v = "short_code", q.ShortCode
-	case q.ExternalRef != "":
-		col, v = "external_ref", q.ExternalRef
-	default:
-		return nil, errors.New("postgres: find sale: an identifier is required")
+	col, v, err := query.SaleColumn(q)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	rows, err := j.pool.Query(ctx, `SELECT data FROM sales WHERE `+col+` = $1 ORDER BY created_at DESC, seq DESC LIMIT 1`, v)
-	return one(scanJSON[pos.Sale](rows, err))
+	return query.First(scanJSON[pos.Sale](rows, err))
 }
 
 // where builds a WHERE clause with numbered parameters.
@@ -295,7 +278,7 @@ func (j *Journal) SaveOp(ctx context.Context, op *pos.Op) error {
 // Op returns one op.
 func (j *Journal) Op(ctx context.Context, id string) (*pos.Op, error) {
 	rows, err := j.pool.Query(ctx, `SELECT data FROM ops WHERE id = $1`, id)
-	return one(scanJSON[pos.Op](rows, err))
+	return query.First(scanJSON[pos.Op](rows, err))
 }
 
 // Ops lists ops, oldest first.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/centrapos/centrapos/pos"
+	"github.com/centrapos/centrapos/store/internal/query"
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 )
 
@@ -202,36 +203,18 @@ func scanSales(rows *sql.Rows, err error) ([]*pos.Sale, error) { return scanJSON
 
 func scanOps(rows *sql.Rows, err error) ([]*pos.Op, error) { return scanJSON[pos.Op](rows, err) }
 
-func one[T any](list []T, err error) (T, error) {
-	var zero T
-	if err != nil {
-		return zero, err
-	}
-	if len(list) == 0 {
-		return zero, pos.ErrNotFound
-	}
-	return list[0], nil
-}
-
 // Sale returns one sale.
 func (j *Journal) Sale(ctx context.Context, id string) (*pos.Sale, error) {
-	return one(scanSales(j.db.QueryContext(ctx, `SELECT data FROM sales WHERE id = ?`, id)))
+	return query.First(scanSales(j.db.QueryContext(ctx, `SELECT data FROM sales WHERE id = ?`, id)))
 }
 
 // FindSale returns the newest sale matching q.
 func (j *Journal) FindSale(ctx context.Context, q pos.SaleQuery) (*pos.Sale, error) {
-	var col, v string
-	switch {
-	case q.PaymentRequestID != "":
-		col, v = "pr_id", q.PaymentRequestID
-	case q.ShortCode != "":
-		col, v = "short_code", q.ShortCode
-	case q.ExternalRef != "":
-		col, v = "external_ref", q.ExternalRef
-	default:
-		return nil, errors.New("sqlite: find sale: an identifier is required")
+	col, v, err := query.SaleColumn(q)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	return one(scanSales(j.db.QueryContext(ctx, `SELECT data FROM sales WHERE `+col+` = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, v)))
+	return query.First(scanSales(j.db.QueryContext(ctx, `SELECT data FROM sales WHERE `+col+` = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, v)))
 }
 
 // Sales lists sales, newest first.
@@ -302,7 +285,7 @@ func (j *Journal) SaveOp(ctx context.Context, op *pos.Op) error {
 
 // Op returns one op.
 func (j *Journal) Op(ctx context.Context, id string) (*pos.Op, error) {
-	return one(scanOps(j.db.QueryContext(ctx, `SELECT data FROM ops WHERE id = ?`, id)))
+	return query.First(scanOps(j.db.QueryContext(ctx, `SELECT data FROM ops WHERE id = ?`, id)))
 }
 
 // Ops lists ops, oldest first.
