@@ -85,32 +85,49 @@ func (s *Server) getSale(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// parseTime reads an RFC 3339 time or a date (midnight UTC).
-func parseTime(field, v string) (time.Time, error) {
+// parseTime reads an RFC 3339 time, or a date: midnight starting that day
+// in the store's time zone.
+func parseTime(field, v string, loc *time.Location) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
 		return t, nil
 	}
-	if t, err := time.Parse(time.DateOnly, v); err == nil {
+	if t, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
 		return t, nil
 	}
 	return time.Time{}, &pos.Error{Code: pos.EInvalid, Field: field, Message: "an RFC 3339 time or a date (2026-11-25)"}
 }
 
-// period reads the from and to query parameters.
-func period(q url.Values) (from, to time.Time, err error) {
-	if from, err = parseTime("from", q.Get("from")); err != nil {
+// period reads the from and to query parameters, or day: "today" or a
+// date, the whole day in the store's time zone by the server's clock (so
+// a till's "today" never depends on its browser's date or zone).
+func (s *Server) period(q url.Values) (from, to time.Time, err error) {
+	loc := s.cfg.Location
+	if day := q.Get("day"); day != "" {
+		if q.Get("from") != "" || q.Get("to") != "" {
+			return from, to, &pos.Error{Code: pos.EInvalid, Field: "day", Message: "give day, or from and to, not both"}
+		}
+		var d time.Time
+		if day == "today" {
+			now := s.clk.Now().In(loc)
+			d = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+		} else if d, err = time.ParseInLocation(time.DateOnly, day, loc); err != nil {
+			return from, to, &pos.Error{Code: pos.EInvalid, Field: "day", Message: "today or a date (2026-11-25)"}
+		}
+		return d, d.AddDate(0, 0, 1), nil // a calendar day: 23 or 25 hours across a DST change
+	}
+	if from, err = parseTime("from", q.Get("from"), loc); err != nil {
 		return
 	}
-	to, err = parseTime("to", q.Get("to"))
+	to, err = parseTime("to", q.Get("to"), loc)
 	return
 }
 
 func (s *Server) listSales(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	from, to, err := period(q)
+	from, to, err := s.period(q)
 	if err != nil {
 		return err
 	}

@@ -291,6 +291,34 @@ func TestReceiptAndReport(t *testing.T) {
 	}
 }
 
+// TestReportDay: day=today is the store's day by the server's clock,
+// whatever the zone or date of the machine running the test.
+func TestReportDay(t *testing.T) {
+	e := setup(t) // 09:00 UTC on 25 November 2026: 22:00 in Auckland, the store's zone
+	e.fake.Advance(3 * time.Hour) // 01:00 on the 26th in Auckland, still the 25th in UTC
+	nz, _ := time.LoadLocation("Pacific/Auckland")
+	for _, tc := range []struct {
+		query    string
+		from, to time.Time
+	}{
+		{"day=today", time.Date(2026, 11, 26, 0, 0, 0, 0, nz), time.Date(2026, 11, 27, 0, 0, 0, 0, nz)},
+		{"day=2026-11-25", time.Date(2026, 11, 25, 0, 0, 0, 0, nz), time.Date(2026, 11, 26, 0, 0, 0, 0, nz)},
+		{"day=2026-04-05", time.Date(2026, 4, 5, 0, 0, 0, 0, nz), time.Date(2026, 4, 6, 0, 0, 0, 0, nz)}, // 25 hours: daylight saving ends
+		{"from=2026-11-20&to=2026-11-21", time.Date(2026, 11, 20, 0, 0, 0, 0, nz), time.Date(2026, 11, 21, 0, 0, 0, 0, nz)},
+	} {
+		var rep pos.Report
+		e.do("GET", "/api/v1/reports/transactions?"+tc.query, "till-1", nil).json(t, &rep)
+		if !rep.From.Equal(tc.from) || !rep.To.Equal(tc.to) {
+			t.Errorf("%s: [%v, %v), want [%v, %v)", tc.query, rep.From, rep.To, tc.from, tc.to)
+		}
+	}
+	for _, q := range []string{"day=yesterday", "day=today&from=2026-11-25"} {
+		if r := e.do("GET", "/api/v1/reports/transactions?"+q, "till-1", nil); r.status != 400 || !strings.Contains(string(r.body), "day") {
+			t.Errorf("%s: %d %s", q, r.status, r.body)
+		}
+	}
+}
+
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	e := setup(t)
 	r := e.do("GET", "/api/v1/openapi.yaml", "", nil)

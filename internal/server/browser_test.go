@@ -10,10 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/centrapos/centrapos/pos"
 )
+
+// browserZone is the browser's own time zone in the tests: UTC-10, a day
+// behind the store's.
+const browserZone = "America/Adak"
 
 // browser starts Debian's headless Chromium. Without it the test is
 // skipped, unless CENTRAPOS_REQUIRE_BROWSER is set (CI sets it), when it
@@ -36,7 +41,19 @@ func browser(t *testing.T) context.Context {
 	if _, err := chromedp.Run(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
+	// The browser lives in a zone where it is still yesterday for the
+	// store (Pacific/Auckland) and on a real date unlike the server's fake
+	// clock: what the pages show must come from the server.
+	inZone(t, ctx)
 	return ctx
+}
+
+// inZone puts a tab in browserZone.
+func inZone(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: browserZone}); err != nil {
+		t.Fatalf("browser time zone: %v", err)
+	}
 }
 
 // newTab opens another tab of root's browser. Its first action runs on
@@ -47,6 +64,7 @@ func newTab(t *testing.T, root context.Context) tab {
 	if _, err := chromedp.Run(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}
+	inZone(t, ctx)
 	return tab{t, ctx}
 }
 
@@ -221,6 +239,14 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("totals %q", got)
 	}
 	cashier.shot("cashier-today")
+	// the store's day and times (Auckland, 22:00 on the 25th), not the
+	// browser's (Adak, 23:00 on the 24th)
+	if got := cashier.text("#today-date"); !strings.Contains(got, "25") {
+		t.Errorf("today's date %q: want the store's 25 November", got)
+	}
+	if got := cashier.text("#transactions tbody tr td"); !strings.HasPrefix(got, "10:0") {
+		t.Errorf("sale time %q: want the store's 10:0x PM", got)
+	}
 
 	// 5. the receipt has the short code and the receipt number
 	cashier.do(chromedp.Navigate(e.baseURL + "/api/v1/sales/" + qrSale.ID + "/receipt"))

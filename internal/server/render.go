@@ -113,7 +113,7 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	from, to, err := period(q)
+	from, to, err := s.period(q)
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,7 @@ type page struct {
 	Merchant string
 	Terminal *pos.Terminal
 	Error    string
+	Zone     string // the store's IANA time zone, so pages show times as receipts do
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, p page) error {
@@ -61,7 +62,16 @@ func (s *Server) cashier(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.render(w, http.StatusOK, "login.html", page{Merchant: s.cfg.MerchantName})
 	}
-	return s.render(w, http.StatusOK, "cashier.html", page{Merchant: s.cfg.MerchantName, Terminal: t})
+	return s.render(w, http.StatusOK, "cashier.html", page{Merchant: s.cfg.MerchantName, Terminal: t, Zone: s.zone()})
+}
+
+// zone is the store's time zone name for a browser, "" when it is only
+// the machine's unnamed local zone.
+func (s *Server) zone() string {
+	if z := s.cfg.Location.String(); z != "Local" {
+		return z
+	}
+	return ""
 }
 
 func (s *Server) newSession(w http.ResponseWriter, terminalID string) {

@@ -209,22 +209,26 @@ async function refund(ev) {
   }
 }
 
-function startOfToday() {
-  const d = new Date();
-  d.setHours(0, 0, 0, 0);
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+// zoned formats times in the store's time zone (the server's --timezone),
+// not the browser's, so the list agrees with the receipts.
+function zoned(opts) {
+  const zone = document.body.dataset.zone;
+  return zone ? Object.assign({ timeZone: zone }, opts) : opts;
 }
 
+// loadToday shows the store's day as the server's clock sees it: the
+// server picks the day (day=today), never the browser's date.
 async function loadToday() {
-  const q = "?from=" + encodeURIComponent(startOfToday());
+  const q = "?day=today";
   $("csv").href = "/api/v1/reports/transactions" + q + "&format=csv";
   let rep;
   try { rep = await api("GET", "/api/v1/reports/transactions" + q); } catch (e) { return; }
+  $("today-date").textContent = new Date(rep.from).toLocaleDateString(undefined, zoned({ weekday: "short", day: "numeric", month: "short" }));
   const tb = document.querySelector("#transactions tbody");
   tb.innerHTML = "";
   for (const s of rep.transactions || []) {
     const tr = document.createElement("tr");
-    const cells = [new Date(s.createdAt).toLocaleTimeString(), s.externalRef, s.status, money(s.value),
+    const cells = [new Date(s.createdAt).toLocaleTimeString(undefined, zoned({})), s.externalRef, s.status, money(s.value),
       (s.paidBy || []).map((p) => p.description + " (" + p.assetType + ")").join(", "), s.refunded ? money(s.refunded) : ""];
     for (const c of cells) { const td = document.createElement("td"); td.textContent = c; tr.appendChild(td); }
     tb.appendChild(tr);
