@@ -294,7 +294,7 @@ func TestReceiptAndReport(t *testing.T) {
 // TestReportDay: day=today is the store's day by the server's clock,
 // whatever the zone or date of the machine running the test.
 func TestReportDay(t *testing.T) {
-	e := setup(t) // 09:00 UTC on 25 November 2026: 22:00 in Auckland, the store's zone
+	e := setup(t)                 // 09:00 UTC on 25 November 2026: 22:00 in Auckland, the store's zone
 	e.fake.Advance(3 * time.Hour) // 01:00 on the 26th in Auckland, still the 25th in UTC
 	nz, _ := time.LoadLocation("Pacific/Auckland")
 	for _, tc := range []struct {
