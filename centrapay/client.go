@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -54,6 +55,13 @@ func NewClient(opts ...Option) (*Client, error) {
 	if c.apiKey == "" {
 		return nil, errors.New("centrapay: new client: an API key is required (WithAPIKey)")
 	}
+	// Never follow a redirect: Go's client forwards custom headers such as
+	// X-Api-Key to the redirect's target, whatever its host. Set here, after
+	// the options, so it holds for a caller's client too; a copy, so the
+	// caller's own client is left as it was.
+	hc := *c.http
+	hc.CheckRedirect = refuseRedirect
+	c.http = &hc
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
@@ -63,18 +71,39 @@ func NewClient(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// WithBaseURL sets the API's base URL; it must be an absolute http or https
-// URL.
+// WithBaseURL sets the API's base URL. It must be an absolute https URL, or
+// an http URL to a loopback host (127.0.0.0/8, ::1, localhost) for a local
+// sandbox: every call carries the API key, which must not cross a network
+// in clear.
 func WithBaseURL(raw string) Option {
 	return func(c *Client) error {
 		u, err := url.Parse(strings.TrimRight(raw, "/"))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("base URL %q: must be an absolute http or https URL", raw)
 		}
+		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+			return fmt.Errorf("base URL %q: http:// is allowed only to a loopback address; "+
+				"Centrapay must be reached over https so the API key is not sent in clear", raw)
+		}
 		c.baseURL = u
 		return nil
 	}
 }
+
+// isLoopback reports whether host (without port or brackets) is
+// "localhost" or a loopback IP address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+// refuseRedirect is every client's CheckRedirect: the 3xx answer itself is
+// returned, and classify makes it an error, so the API key never goes to
+// the redirect's target.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // WithAPIKey sets the merchant-terminal API key sent as X-Api-Key.
 func WithAPIKey(key string) Option {
@@ -88,7 +117,9 @@ func WithAPIKey(key string) Option {
 	}
 }
 
-// WithHTTPClient sets the HTTP client (and so the transport).
+// WithHTTPClient sets the HTTP client (and so the transport). The client
+// uses a copy of hc whose CheckRedirect refuses every redirect, so that the
+// API key is never sent to another host; hc itself is not changed.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {

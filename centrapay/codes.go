@@ -10,13 +10,31 @@ import (
 var centrapayPrefixes = [...]string{"121921", "123000", "282828", "293000", "321000", "321123", "636863", "713131",
 	"765432", "777000", "839234", "848484", "888444", "929394", "987600", "999000"}
 
+// NormalizeBarcode turns a typed or scanned patron barcode into the bare
+// code Centrapay expects: it removes leading and trailing whitespace, and
+// spaces, tabs and dashes (ASCII '-', the Unicode dashes U+2010 to U+2015
+// and the minus sign U+2212) anywhere ("1219 2100 0000 0018" and
+// "121921-000000001-8" become "1219210000000018"). Cashiers type codes in
+// the groups printed on a card, and keyboards and scanners turn '-' into
+// other dashes. Nothing else is removed, so a letter or a stray symbol is
+// still refused by ValidateBarcode. Create sends the normalised barcode.
+func NormalizeBarcode(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '-' || (r >= '\u2010' && r <= '\u2015') || r == '\u2212' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+}
+
 // ValidateBarcode checks a scanned or typed patron barcode before a create.
-// Spaces are ignored. A 16-digit code must start with a Centrapay prefix and
-// end with a valid Luhn check digit; shorter or longer partner card numbers
-// (8 to 19 digits, such as a 9-digit Farmlands card) pass unchecked, since
-// only their issuer can validate them.
+// It checks the code as NormalizeBarcode leaves it, so spaces and dashes are
+// ignored. A 16-digit code must start with a Centrapay prefix and end with
+// a valid Luhn check digit; shorter or longer partner card numbers (8 to 19
+// digits, such as a 9-digit Farmlands card) pass unchecked, since only their
+// issuer can validate them.
 func ValidateBarcode(code string) error {
-	c := strings.ReplaceAll(code, " ", "")
+	c := NormalizeBarcode(code)
 	if c == "" {
 		return errors.New("barcode is empty")
 	}

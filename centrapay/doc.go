@@ -19,7 +19,8 @@
 // All calls of one API key share a rate Budget (200 requests a minute by
 // default) in which live sales go before background work (WithPriority).
 // The API key is never logged and never appears in an error or in the
-// client's printed form. Amounts are BigNumber strings; nothing uses floats.
+// client's printed form; it is never sent to another host (redirects are not
+// followed) nor in clear (plain http only to a loopback address). Amounts are BigNumber strings; nothing uses floats.
 //
 //	c, err := centrapay.NewClient(centrapay.WithAPIKey(key))
 //	pr, _, err := c.Create(ctx, &centrapay.CreateRequest{ConfigID: cfg, Value: centrapay.Cents(1000, "NZD"), ExternalRef: "INV-1"})

@@ -95,8 +95,9 @@ var ErrUnknownOutcome = errors.New("centrapay: outcome unknown")
 // request may or may not have taken effect. Causes: a network error, a
 // timeout, a TLS failure, a reset connection, a 5xx, a 429 still refused
 // after the retries, an empty, truncated, non-JSON or HTML body, a body
-// lacking required fields, or an unexpected status code. Centrapay's rules
-// say: retry, and if the status still cannot be learned, void.
+// lacking required fields, an unexpected status code, or a redirect (never
+// followed: ErrRedirectNotFollowed). Centrapay's rules say: retry, and if
+// the status still cannot be learned, void.
 type UnknownOutcomeError struct {
 	Op         string
 	StatusCode int // 0 when no response was received
@@ -119,3 +120,35 @@ func (e *UnknownOutcomeError) Is(target error) bool { return target == ErrUnknow
 
 // IsUnknownOutcome reports whether err leaves the outcome of the call unknown.
 func IsUnknownOutcome(err error) bool { return errors.Is(err, ErrUnknownOutcome) }
+
+// ErrRedirectNotFollowed matches, with errors.Is, a call answered with a 3xx
+// redirect. The client never follows one, so the API key is never sent to
+// another host. Centrapay's API does not redirect: one points at a wrong
+// base URL or at something between the POS and Centrapay.
+//
+// It comes inside an *UnknownOutcomeError. A redirect is not a Centrapay
+// refusal (no error body says the call did not take effect), and whatever
+// answered may have forwarded the call first; so a create so answered may
+// exist, and is looked up by externalRef like after any unknown create, and
+// a void may have taken effect. Like every unknown outcome, it is retried
+// only by calls that are safe to repeat, at most RetryPolicy.MaxAttempts
+// times, and never for a create.
+var ErrRedirectNotFollowed = errors.New("centrapay: redirect not followed")
+
+// redirectError is the cause of an unknown outcome answered with a 3xx. It
+// names only the target's host: its path or query may carry anything.
+type redirectError struct {
+	host string // "" when the Location header is not a usable URL
+}
+
+// Error says where the redirect pointed and that it was not followed.
+func (e *redirectError) Error() string {
+	to := "an unusable location"
+	if e.host != "" {
+		to = e.host
+	}
+	return "Centrapay answered with a redirect to " + to + "; not followed, so the API key is not sent elsewhere"
+}
+
+// Is matches ErrRedirectNotFollowed.
+func (e *redirectError) Is(target error) bool { return target == ErrRedirectNotFollowed }

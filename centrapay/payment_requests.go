@@ -42,11 +42,17 @@ func needID(op, name, v string) error {
 
 // Create creates a Payment Request. It is never retried: Centrapay's create
 // is not idempotent, so after an unknown outcome the caller looks the
-// request up by externalRef (ListByExternalRef) before anything else.
+// request up by externalRef (ListByExternalRef) before anything else. A
+// barcode is sent as NormalizeBarcode leaves it; r itself is not changed.
 func (c *Client) Create(ctx context.Context, r *CreateRequest) (*PaymentRequest, *Response, error) {
 	const op = "create payment request"
 	if r == nil || r.ConfigID == "" {
 		return nil, nil, fmt.Errorf("centrapay: %s: configId is required", op)
+	}
+	if b := NormalizeBarcode(r.Barcode); b != r.Barcode {
+		cp := *r
+		cp.Barcode = b
+		r = &cp
 	}
 	pr := new(PaymentRequest)
 	resp, err := c.do(ctx, call{op: op, method: http.MethodPost, path: "/api/payment-requests", body: r, out: pr, validate: validPR(pr)})

@@ -159,6 +159,14 @@ func classify(c call, r *http.Response, data []byte, k clock.Clock) error {
 			return unknown(fmt.Errorf("HTTP %d without a Centrapay error body", s))
 		}
 		return &Error{Op: c.op, StatusCode: s, Code: ErrorCode(b.Message), ErrorText: b.Error, Reason: b.Reason}
+	case s >= 300 && s < 400 && r.Header.Get("Location") != "":
+		// Not followed (refuseRedirect). An unknown outcome, not a
+		// refusal: see ErrRedirectNotFollowed.
+		host := ""
+		if u, err := r.Location(); err == nil {
+			host = u.Host
+		}
+		return unknown(&redirectError{host: host})
 	default:
 		return unknown(fmt.Errorf("HTTP %d", s))
 	}
