@@ -102,14 +102,11 @@ func (e *Engine) startVoid(ctx context.Context, s *Sale, why string) (time.Time,
 	now := e.clk.Now()
 	op := &Op{ID: newID("op_"), SaleID: s.ID, PaymentRequestID: s.PaymentRequest.ID, Kind: OpVoid, Reason: why,
 		State: OpPending, TerminalID: s.TerminalID, CreatedAt: now}
-	if err := e.saveOp(ctx, op); err != nil {
-		return time.Time{}, err
-	}
 	s.VoidReason = why
 	if s.Status == StatusPending && !s.CancelRequested {
 		s.Status, s.Reason = StatusResolving, why
 	}
-	if err := e.save(ctx, s, "voiding: "+why); err != nil {
+	if err := e.commit(ctx, &Change{Sale: s, Note: "voiding: " + why, Ops: []*Op{op}}); err != nil {
 		return time.Time{}, err
 	}
 	return e.sendVoid(ctx, s, op)
@@ -166,6 +163,18 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 	op := ops[0]
 	ctx = centrapay.WithPriority(ctx, centrapay.PriorityBackground)
 	now := e.clk.Now()
+	if op.PaymentRequestID != "" {
+		// the create's own record holds its request (a journal written by
+		// an older version, whose steps were not one transaction): adopt it
+		pr, _, err := e.cp.Get(ctx, op.PaymentRequestID)
+		if err != nil {
+			if centrapay.IsUnknownOutcome(err) {
+				return e.unknownAgainAfter(ctx, s, op.Attempts+1, "read of the created request unknown: "+err.Error())
+			}
+			return time.Time{}, fmt.Errorf("read %s: %w", op.PaymentRequestID, err)
+		}
+		return e.adopt(ctx, s, op, pr, "adopted request "+pr.ID+" its create recorded")
+	}
 	var found []centrapay.PaymentRequest
 	for pr, err := range e.listByRef(ctx, s.ExternalRef) {
 		if err != nil {
@@ -198,11 +207,8 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 			return next, nil
 		}
 		op.State, op.Error, op.Message = OpFailed, "NOT_CREATED", "no payment request was created"
-		if err := e.saveOp(ctx, op); err != nil {
-			return time.Time{}, err
-		}
 		s.Status, s.Reason = StatusFailed, "the payment request could not be created: start the sale again"
-		return time.Time{}, e.save(ctx, s, "no request found by the POS timeout")
+		return time.Time{}, e.commit(ctx, &Change{Sale: s, Note: "no request found by the POS timeout", Ops: []*Op{op}})
 	}
 	// the newest is adopted; any other (there should be none) is voided
 	pr := found[0]
@@ -211,22 +217,29 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 			e.log.Warn("void of an extra request", "sale", s.ID, "request", other.ID, "err", err)
 		}
 	}
+	return e.adopt(ctx, s, op, &pr, "adopted request "+pr.ID+" found by externalRef")
+}
+
+// adopt makes pr the sale's request, with its create op, in one step.
+func (e *Engine) adopt(ctx context.Context, s *Sale, op *Op, pr *centrapay.PaymentRequest, note string) (time.Time, error) {
 	op.State, op.PaymentRequestID = OpSucceeded, pr.ID
-	if err := e.saveOp(ctx, op); err != nil {
-		return time.Time{}, err
-	}
 	s.Status = StatusPending
-	e.apply(s, &pr)
-	if err := e.save(ctx, s, "adopted request "+pr.ID+" found by externalRef"); err != nil {
+	e.apply(s, pr)
+	if err := e.commit(ctx, &Change{Sale: s, Note: note, Ops: []*Op{op}}); err != nil {
 		return time.Time{}, err
 	}
-	return now, nil
+	return e.clk.Now(), nil
 }
 
 // listByRef iterates over the requests with externalRef, newest first.
 func (e *Engine) listByRef(ctx context.Context, ref string) iter.Seq2[*centrapay.PaymentRequest, error] {
 	return e.cp.AllByExternalRef(ctx, ref, &centrapay.ListOptions{MerchantAccountID: e.cfg.MerchantAccountID})
 }
+
+// maxTimeoutShift is how much later than planned Centrapay's expiry may
+// move a sale's POS timeout: more than a slow create can explain is a
+// clock that is off, and the sale is voided as planned.
+const maxTimeoutShift = 30 * time.Second
 
 // apply copies what Centrapay says of the request into s and reports
 // whether anything changed.
@@ -237,6 +250,15 @@ func (e *Engine) apply(s *Sale, pr *centrapay.PaymentRequest) bool {
 	}
 	p := s.PaymentRequest
 	p.ShortCode, p.URL, p.Status, p.ExpiresAt = pr.ShortCode, pr.URL, string(pr.Status), pr.ExpiresAt.Time
+	// the POS timeout is measured against Centrapay's expiry: a create
+	// that took seconds to arrive moves it later (never earlier, and by
+	// at most maxTimeoutShift, so a clock far off cannot keep a sale open)
+	if t := p.ExpiresAt.Add(e.cfg.TimeoutMargin); !p.ExpiresAt.IsZero() && t.After(s.TimeoutAt) {
+		if limit := s.CreatedAt.Add(time.Duration(e.cfg.ExpirySeconds)*time.Second + e.cfg.TimeoutMargin + maxTimeoutShift); t.After(limit) {
+			t = limit
+		}
+		s.TimeoutAt = t
+	}
 	p.CancellationReason, p.PreAuthStatus, p.PreAuthExpiresAt = pr.CancellationReason, pr.PreAuthStatus, pr.PreAuthExpiresAt.Time
 	s.Conditions = s.Conditions[:0]
 	for _, c := range pr.MerchantConditions {
@@ -281,7 +303,7 @@ func (e *Engine) apply(s *Sale, pr *centrapay.PaymentRequest) bool {
 }
 
 func sameSale(a, b *Sale) bool {
-	if a.Status != b.Status || a.Reason != b.Reason || a.RemainingAmount != b.RemainingAmount ||
+	if a.Status != b.Status || a.Reason != b.Reason || a.RemainingAmount != b.RemainingAmount || !a.TimeoutAt.Equal(b.TimeoutAt) ||
 		len(a.Conditions) != len(b.Conditions) || len(a.PaidBy) != len(b.PaidBy) ||
 		(a.PaymentRequest == nil) != (b.PaymentRequest == nil) {
 		return false
@@ -313,9 +335,13 @@ func (e *Engine) Cancel(ctx context.Context, id string) (*Sale, error) {
 		unlock()
 		return nil, err
 	}
-	if s.Status.Final() {
+	if s.Status == StatusPaid {
 		unlock()
-		return nil, &Error{Code: EConflict, Message: fmt.Sprintf("the sale is %s: refund it instead", s.Status)}
+		return nil, &Error{Code: EConflict, Message: "the sale is paid: refund it instead"}
+	}
+	if s.Status.Final() { // nothing left to cancel: a repeated press or a retry
+		unlock()
+		return s, nil
 	}
 	if !s.CancelRequested {
 		s.CancelRequested = true

@@ -222,17 +222,42 @@ func (e *Engine) Step(ctx context.Context) int {
 	return len(keys)
 }
 
+// PurgeKeys forgets the tills' Idempotency-Keys older than KeyRetention.
+// Run calls it every hour.
+func (e *Engine) PurgeKeys(ctx context.Context) (int64, error) {
+	n, err := e.j.PurgeKeys(ctx, e.clk.Now().Add(-KeyRetention))
+	if err != nil {
+		return 0, fmt.Errorf("purge keys: %w", err)
+	}
+	if n > 0 {
+		e.log.Info("purged idempotency keys", "count", n, "older than", KeyRetention)
+	}
+	return n, nil
+}
+
+// purgeEvery is how often Run purges old Idempotency-Keys.
+const purgeEvery = time.Hour
+
 // Run drives sales and retries until ctx is done.
 func (e *Engine) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	nextPurge := e.clk.Now()
 	for {
 		for _, k := range e.takeDue() {
 			wg.Go(func() { e.work(ctx, k) })
 		}
-		d := time.Hour
+		if now := e.clk.Now(); !now.Before(nextPurge) {
+			nextPurge = now.Add(purgeEvery)
+			wg.Go(func() {
+				if _, err := e.PurgeKeys(ctx); err != nil && ctx.Err() == nil {
+					e.log.Error("purge keys", "err", err)
+				}
+			})
+		}
+		d := max(nextPurge.Sub(e.clk.Now()), 0)
 		if t, ok := e.nextDue(); ok {
-			d = max(t.Sub(e.clk.Now()), 0)
+			d = min(d, max(t.Sub(e.clk.Now()), 0))
 		}
 		timer := e.clk.NewTimer(d)
 		select {
@@ -292,23 +317,55 @@ func (e *Engine) publish(s *Sale) {
 	}
 }
 
-// save journals a change of s and then publishes it.
-func (e *Engine) save(ctx context.Context, s *Sale, note string) error {
-	s.UpdatedAt = e.clk.Now()
-	s.Version++
-	if err := e.j.SaveSale(ctx, s, note); err != nil {
-		return fmt.Errorf("journal sale %s: %w", s.ID, err)
+// commit journals one step (a Change: the sale, its ops and the till's
+// key together, or nothing) and then publishes the sale it changed.
+func (e *Engine) commit(ctx context.Context, c *Change) error {
+	now := e.clk.Now()
+	if c.Sale != nil {
+		c.Sale.UpdatedAt = now
+		c.Sale.Version++
 	}
-	e.publish(s)
+	for _, op := range c.Ops {
+		op.UpdatedAt = now
+	}
+	if c.Key != nil && c.Key.CreatedAt.IsZero() {
+		c.Key.CreatedAt = now
+	}
+	if e.at("journal:" + c.point()) { // a crash before the write
+		return errAbandoned
+	}
+	if err := e.j.Save(ctx, c); err != nil {
+		if c.Sale != nil {
+			c.Sale.Version--
+		}
+		return fmt.Errorf("journal: %w", err)
+	}
+	if e.at("journaled:" + c.point()) { // a crash after it
+		return errAbandoned
+	}
+	if c.Sale != nil {
+		e.publish(c.Sale)
+	}
 	return nil
 }
 
-func (e *Engine) saveOp(ctx context.Context, op *Op) error {
-	op.UpdatedAt = e.clk.Now()
-	if err := e.j.SaveOp(ctx, op); err != nil {
-		return fmt.Errorf("journal %s op %s: %w", op.Kind, op.ID, err)
+// point names a change for crash tests: the kinds and states of its ops.
+func (c *Change) point() string {
+	p := "sale"
+	for _, op := range c.Ops {
+		p = string(op.Kind) + "-" + string(op.State)
 	}
-	return nil
+	return p
+}
+
+// save journals a change of s alone.
+func (e *Engine) save(ctx context.Context, s *Sale, note string) error {
+	return e.commit(ctx, &Change{Sale: s, Note: note})
+}
+
+// saveOp journals a change of op alone.
+func (e *Engine) saveOp(ctx context.Context, op *Op) error {
+	return e.commit(ctx, &Change{Ops: []*Op{op}})
 }
 
 // newID returns a random id with prefix: 16 base32 characters, 80 bits.

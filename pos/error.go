@@ -12,6 +12,8 @@ const (
 	EConflict    = "conflict"    // the sale is in a state that forbids this
 	ERefused     = "refused"     // Centrapay refused, with a known reason
 	EUnavailable = "unavailable" // Centrapay's answer is not known yet
+	EForbidden   = "forbidden"   // this terminal may not do that
+	EInProgress  = "in_progress" // the same request is still being carried out: retry later
 	EInternal    = "internal"
 )
 
@@ -51,5 +53,13 @@ func invalid(field, format string, args ...any) *Error {
 var ErrNotFound = &Error{Code: ENotFound, Message: "not found"}
 
 // ErrDuplicate is what a Journal returns when a record it must hold once
-// (a sale id, a sale's open externalRef) is saved twice.
+// (a sale id, a terminal id) is saved twice.
 var ErrDuplicate = &Error{Code: EConflict, Message: "already exists"}
+
+// ErrOpenExternalRef is what a Journal returns for a new sale whose
+// externalRef an open sale holds: one reference, one open sale.
+var ErrOpenExternalRef = &Error{Code: EConflict, Field: "externalRef", Message: "another sale with this reference is still open: finish or cancel it first"}
+
+// ErrKeyUsed is what a Journal returns when a till's Idempotency-Key is
+// recorded already.
+var ErrKeyUsed = &Error{Code: EInProgress, Field: "Idempotency-Key", Message: "a request with this key is in progress: retry it later"}

@@ -5,14 +5,18 @@ import (
 	"time"
 )
 
-// Journal is the durable record the engine writes before it acts. Every
-// method is atomic; SaveSale and SaveOp replace the whole record.
-// Implementations: store/sqlite (and its conformance suite, journaltest).
+// Journal is the durable record the engine writes before it acts.
+// Implementations: store/sqlite and store/postgres, both held to the
+// conformance suite store/journaltest.
 type Journal interface {
-	// CreateSale records a new sale; ErrDuplicate if its id exists.
-	CreateSale(ctx context.Context, s *Sale) error
-	// SaveSale replaces a sale and appends note to its history.
-	SaveSale(ctx context.Context, s *Sale, note string) error
+	// Save writes one step of the protocol in one transaction: a new or
+	// changed sale with a note for its history, the ops it starts or
+	// ends, and the till's Idempotency-Key that started it. All of it is
+	// saved or none; ErrNotFound for a changed sale that is not there,
+	// ErrDuplicate for a new sale whose id exists, ErrOpenExternalRef when
+	// another open sale holds the new sale's externalRef, ErrKeyUsed when
+	// the till's key is recorded already.
+	Save(ctx context.Context, c *Change) error
 	// Sale returns one sale; ErrNotFound if there is none.
 	Sale(ctx context.Context, id string) (*Sale, error)
 	// FindSale returns the newest sale matching q; ErrNotFound if none.
@@ -22,14 +26,32 @@ type Journal interface {
 	// History returns a sale's state changes, oldest first.
 	History(ctx context.Context, saleID string) ([]Event, error)
 
-	// SaveOp inserts or replaces an op.
-	SaveOp(ctx context.Context, op *Op) error
 	// Op returns one op; ErrNotFound if there is none.
 	Op(ctx context.Context, id string) (*Op, error)
 	// Ops lists ops, oldest first.
 	Ops(ctx context.Context, f OpFilter) ([]*Op, error)
 	// KnownRequest reports whether any sale holds Payment Request id.
 	KnownRequest(ctx context.Context, id string) (bool, error)
+
+	// Keyed returns what is recorded of a till's Idempotency-Key;
+	// ErrNotFound if nothing is.
+	Keyed(ctx context.Context, terminalID, key string) (*KeyedRequest, error)
+	// SaveAnswer keeps the answer given to a keyed request: it is added
+	// to the record its intent made, or recorded alone when the request
+	// started nothing (it was refused). The first answer kept stands.
+	SaveAnswer(ctx context.Context, k *KeyedRequest) error
+	// PurgeKeys forgets the keys recorded before t and says how many.
+	PurgeKeys(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Change is one step of the protocol as the journal saves it: all or
+// nothing, so that recovery never meets half a step.
+type Change struct {
+	Sale    *Sale         // the sale as it now stands; nil: no sale changes
+	NewSale bool          // Sale is inserted, not replaced
+	Note    string        // why the sale changed, for its history
+	Ops     []*Op         // inserted or replaced
+	Key     *KeyedRequest // the till's key, recorded with the intent it started
 }
 
 // SaleQuery finds a sale by one of its identifiers.

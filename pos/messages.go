@@ -2,6 +2,9 @@ package pos
 
 import (
 	"errors"
+	"fmt"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/centrapos/centrapos/centrapay"
 )
@@ -74,4 +77,37 @@ func cancelReason(code string) string {
 		return "cancelled"
 	}
 	return "cancelled: " + code
+}
+
+// money writes an amount in minor units as people read it: $12.50 for
+// the dollar currencies, 12.50 EUR for others.
+func money(cents int64, currency string) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	n := fmt.Sprintf("%d.%02d", cents/100, cents%100)
+	switch currency {
+	case "", "NZD", "AUD", "USD", "CAD", "SGD", "HKD", "FJD":
+		return sign + "$" + n
+	}
+	return sign + n + " " + currency
+}
+
+// checkText refuses text a person could not see or type: control
+// characters (which also break receipts, logs and CSV files) and text
+// longer than max characters.
+func checkText(field, v string, max int) error {
+	if utf8.RuneCountInString(v) > max {
+		return invalid(field, "at most %d characters", max)
+	}
+	if !utf8.ValidString(v) {
+		return invalid(field, "must be valid UTF-8 text")
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return invalid(field, "must not contain control characters (such as tabs or line breaks)")
+		}
+	}
+	return nil
 }

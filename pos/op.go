@@ -51,7 +51,8 @@ type Op struct {
 	Message          string               `json:"message,omitempty"`
 	ActivityID       string               `json:"activityId,omitempty"`
 	Attempts         int                  `json:"attempts"`
-	TerminalID       string               `json:"terminalId,omitempty"`
+	TerminalID       string               `json:"terminalId,omitempty"` // the till that asked for it
+	OperatorID       string               `json:"operatorId,omitempty"` // the person at that till, when it says
 	CreatedAt        time.Time            `json:"createdAt"`
 	UpdatedAt        time.Time            `json:"updatedAt"`
 }

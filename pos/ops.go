@@ -20,7 +20,13 @@ type RefundInput struct {
 	Amount           int64  `json:"value"`
 	Reason           string `json:"reason,omitempty"`
 	ConfirmationKey  string `json:"confirmationIdempotencyKey,omitempty"` // refund of a pre-auth confirmation
-	TerminalID       string `json:"-"`
+	OperatorID       string `json:"operatorId,omitempty"`                 // who asked, as the till knows them
+
+	// Terminal is the till that asks: who may refund what is its rule
+	// (MayRefund); nil for a trusted caller embedding the engine.
+	Terminal *Terminal `json:"-"`
+	// Key is the till's Idempotency-Key, recorded with the refund's intent.
+	Key *KeyedRequest `json:"-"`
 }
 
 // target finds the payment a refund names: in the journal first, then at
@@ -111,14 +117,26 @@ func (e *Engine) target(ctx context.Context, in RefundInput) (*Sale, string, str
 func (e *Engine) Refund(ctx context.Context, in RefundInput) (*Op, error) {
 	ctx = context.WithoutCancel(ctx) // once begun, an operation is journaled to its end
 	if in.Amount <= 0 || in.Amount >= maxValue {
-		return nil, invalid("value", "must be between 1 and %d cents", maxValue-1)
+		return nil, invalid("value", "must be between 0.01 and %s", money(maxValue-1, e.cfg.Currency))
+	}
+	if err := checkText("reason", in.Reason, 256); err != nil {
+		return nil, err
+	}
+	if err := checkText("operatorId", in.OperatorID, 128); err != nil {
+		return nil, err
 	}
 	s, prID, currency, err := e.target(ctx, in)
 	if err != nil {
 		return nil, err
 	}
+	if err := in.Terminal.MayRefund(s); err != nil {
+		return nil, err
+	}
 	op := &Op{ID: newID("rf_"), PaymentRequestID: prID, Kind: OpRefund, Amount: in.Amount, Currency: currency,
-		Reason: in.Reason, ConfirmationKey: in.ConfirmationKey, State: OpPending, TerminalID: in.TerminalID, CreatedAt: e.clk.Now()}
+		Reason: in.Reason, ConfirmationKey: in.ConfirmationKey, State: OpPending, OperatorID: in.OperatorID, CreatedAt: e.clk.Now()}
+	if in.Terminal != nil {
+		op.TerminalID = in.Terminal.ID // who asked, which need not be the till that took the payment
+	}
 	op.Key = op.ID
 	if s != nil {
 		unlock := e.lock(s.ID)
@@ -141,11 +159,17 @@ func (e *Engine) Refund(ctx context.Context, in RefundInput) (*Op, error) {
 			return nil, &Error{Code: EConflict, Message: fmt.Sprintf("the sale is %s with nothing left to refund", s.Status)}
 		}
 		if in.Amount > left {
-			return nil, invalid("value", "at most %d can be refunded", left)
+			return nil, invalid("value", "at most %s can be refunded", money(left, s.Currency))
 		}
-		op.SaleID, op.TerminalID = s.ID, s.TerminalID
+		op.SaleID = s.ID
 	}
-	if err := e.saveOp(ctx, op); err != nil {
+	if in.Key != nil {
+		in.Key.OpID = op.ID
+	}
+	if err := e.commit(ctx, &Change{Ops: []*Op{op}, Key: in.Key}); err != nil {
+		if errors.Is(err, ErrKeyUsed) {
+			return nil, ErrKeyUsed
+		}
 		return nil, err
 	}
 	return e.finish(ctx, op)
@@ -178,13 +202,22 @@ func (e *Engine) finish(ctx context.Context, op *Op) (*Op, error) {
 		op.Error, op.Message = refusal(err)
 		op.State = OpFailed
 	}
-	if err := e.saveOp(ctx, op); err != nil {
-		return nil, err
-	}
+	// the outcome and the sale it changes, in one step
+	c := &Change{Ops: []*Op{op}}
 	if op.SaleID != "" && op.State == OpSucceeded {
-		if err := e.opDone(ctx, op); err != nil {
+		s, err := e.j.Sale(ctx, op.SaleID)
+		if err != nil {
 			return nil, err
 		}
+		if note := opDone(s, op); note != "" {
+			c.Sale, c.Note = s, note
+		}
+	}
+	if err := e.commit(ctx, c); err != nil {
+		return nil, err
+	}
+	if op.Kind == OpAccept || op.Kind == OpDecline {
+		e.schedule("s:"+op.SaleID, e.clk.Now()) // poll again at once
 	}
 	if op.State == OpFailed {
 		return op, &Error{Code: ERefused, Message: op.Message, Centrapay: op.Error}
@@ -217,29 +250,23 @@ func (e *Engine) send(ctx context.Context, op *Op) (*centrapay.Activity, error) 
 	return a, err
 }
 
-// opDone applies a succeeded op to its sale; the sale lock is held by the
-// caller or not needed (the journaled sale is re-read).
-func (e *Engine) opDone(ctx context.Context, op *Op) error {
-	s, err := e.j.Sale(ctx, op.SaleID)
-	if err != nil {
-		return err
-	}
+// opDone applies a succeeded op to its sale (read under the sale's lock,
+// which the caller holds) and says what changed; "" if nothing did.
+func opDone(s *Sale, op *Op) string {
 	switch op.Kind {
 	case OpRefund:
 		s.Refunded += op.Amount
-		return e.save(ctx, s, fmt.Sprintf("refunded %d (%s)", op.Amount, op.Key))
+		return fmt.Sprintf("refunded %s (%s)", money(op.Amount, op.Currency), op.Key)
 	case OpConfirm:
 		s.Confirmed += op.Amount
-		return e.save(ctx, s, fmt.Sprintf("confirmed %d (%s)", op.Amount, op.Key))
+		return fmt.Sprintf("confirmed %s (%s)", money(op.Amount, op.Currency), op.Key)
 	case OpRelease:
 		if s.PaymentRequest != nil {
 			s.PaymentRequest.PreAuthStatus = centrapay.PreAuthReleased
 		}
-		return e.save(ctx, s, "pre-auth released")
-	case OpAccept, OpDecline:
-		e.schedule("s:"+s.ID, e.clk.Now()) // poll again at once
+		return "pre-auth released"
 	}
-	return nil
+	return ""
 }
 
 // resend sends a pending op again (after an unknown outcome or a restart).
@@ -321,6 +348,9 @@ type ConfirmInput struct {
 	InvoiceRef     string               `json:"invoiceRef"`
 	LineItems      []centrapay.LineItem `json:"lineItems"`
 	IdempotencyKey string               `json:"idempotencyKey,omitempty"` // generated when empty
+
+	// Key is the till's Idempotency-Key, recorded with the confirmation's intent.
+	Key *KeyedRequest `json:"-"`
 }
 
 // Confirm confirms part or all of sale id's authorized pre-auth; the
@@ -350,7 +380,7 @@ func (e *Engine) Confirm(ctx context.Context, id string, in ConfirmInput) (*Op, 
 		return nil, &Error{Code: EConflict, Message: "the sale is not an authorized pre-auth"}
 	}
 	if left := s.Paid() - s.Confirmed; amount > left {
-		return nil, invalid("lineItems", "sum to %d; at most %d remains authorized", amount, left)
+		return nil, invalid("lineItems", "sum to %s; at most %s remains authorized", money(amount, s.Currency), money(left, s.Currency))
 	}
 	key := in.IdempotencyKey
 	if key == "" {
@@ -359,7 +389,13 @@ func (e *Engine) Confirm(ctx context.Context, id string, in ConfirmInput) (*Op, 
 	op := &Op{ID: newID("op_"), SaleID: id, PaymentRequestID: s.PaymentRequest.ID, Kind: OpConfirm, Key: key,
 		Amount: amount, Currency: s.Currency, InvoiceRef: in.InvoiceRef, LineItems: in.LineItems, State: OpPending,
 		TerminalID: s.TerminalID, CreatedAt: e.clk.Now()}
-	if err := e.saveOp(ctx, op); err != nil {
+	if in.Key != nil {
+		in.Key.OpID = op.ID
+	}
+	if err := e.commit(ctx, &Change{Ops: []*Op{op}, Key: in.Key}); err != nil {
+		if errors.Is(err, ErrKeyUsed) {
+			return nil, ErrKeyUsed
+		}
 		return nil, err
 	}
 	return e.finish(ctx, op)

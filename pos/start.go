@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/centrapos/centrapos/centrapay"
 )
@@ -25,25 +24,33 @@ type SaleInput struct {
 	PatronNotPresent bool                 `json:"patronNotPresent,omitempty"`
 	BasketAmount     int64                `json:"basketAmount,omitempty"` // > 0 turns partial payment on
 	PreAuth          bool                 `json:"preAuth,omitempty"`
+
+	// Key is the till's Idempotency-Key, recorded with the sale (nil: none).
+	Key *KeyedRequest `json:"-"`
 }
 
 const maxValue = 100000000
 
-// validate checks in before anything is written or sent.
+// validate checks in, and puts it in the form sent to Centrapay, before
+// anything is written or sent.
 func (in *SaleInput) validate() error {
+	for _, f := range []struct{ name, v string }{{"externalRef", in.ExternalRef}, {"operatorId", in.OperatorID}, {"deviceId", in.DeviceID}} {
+		if err := checkText(f.name, f.v, 128); err != nil {
+			return err
+		}
+	}
+	in.Barcode = centrapay.NormalizeBarcode(in.Barcode) // scanned or typed with spaces or dashes
 	switch {
 	case in.TerminalID == "":
 		return invalid("terminalId", "required")
 	case in.ConfigID == "":
 		return invalid("configId", "required: the terminal's merchant config")
 	case in.Value <= 0 || in.Value >= maxValue:
-		return invalid("value", "must be between 1 and %d cents", maxValue-1)
-	case utf8.RuneCountInString(in.ExternalRef) > 128:
-		return invalid("externalRef", "at most 128 characters")
+		return invalid("value", "must be between 0.01 and %s", money(maxValue-1, ""))
 	case in.BasketAmount < 0 || in.BasketAmount > 0 && in.BasketAmount < in.Value:
-		return invalid("basketAmount", "must not be below value (%d)", in.Value)
+		return invalid("basketAmount", "must not be below the value (%s)", money(in.Value, ""))
 	case in.BasketAmount >= maxValue:
-		return invalid("basketAmount", "must be below %d", maxValue)
+		return invalid("basketAmount", "must be below %s", money(maxValue, ""))
 	}
 	switch in.Flow {
 	case "", FlowQR:
@@ -67,11 +74,11 @@ func (in *SaleInput) validate() error {
 			return err
 		}
 		if sum != in.Value && (in.BasketAmount == 0 || sum != in.BasketAmount) {
-			want := fmt.Sprint(in.Value)
+			want := money(in.Value, "")
 			if in.BasketAmount > 0 {
-				want += fmt.Sprintf(" or basketAmount %d", in.BasketAmount)
+				want += " or the basket amount " + money(in.BasketAmount, "")
 			}
-			return invalid("lineItems", "prices sum to %d; they must sum to value %s", sum, want)
+			return invalid("lineItems", "prices add up to %s; they must add up to the value %s", money(sum, ""), want)
 		}
 	}
 	return nil
@@ -84,6 +91,12 @@ func lineSum(items []centrapay.LineItem) (int64, error) {
 		field := fmt.Sprintf("lineItems[%d]", i)
 		if li.Name == "" {
 			return 0, invalid(field+".name", "required")
+		}
+		if err := checkText(field+".name", li.Name, 256); err != nil {
+			return 0, err
+		}
+		if err := checkText(field+".sku", li.SKU, 128); err != nil {
+			return 0, err
 		}
 		if _, ok := li.Qty.Rat(); !ok || li.Qty.IsZero() {
 			return 0, invalid(field+".qty", "required, a number")
@@ -116,20 +129,22 @@ func (e *Engine) StartSale(ctx context.Context, in SaleInput) (*Sale, error) {
 	if s.ExternalRef == "" {
 		s.ExternalRef = "R-" + s.ID[2:10] // short enough to read out or type at a refund
 	}
-	if prev, err := e.j.FindSale(ctx, SaleQuery{ExternalRef: s.ExternalRef}); err == nil && !prev.Status.Final() {
-		return nil, &Error{Code: EConflict, Field: "externalRef", Message: fmt.Sprintf("sale %s with this reference is still %s", prev.ID, prev.Status)}
-	} else if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
 	op := &Op{ID: newID("op_"), SaleID: s.ID, Kind: OpCreate, Key: s.ExternalRef, Amount: s.Value, Currency: s.Currency,
 		State: OpPending, TerminalID: s.TerminalID, CreatedAt: now}
-	if err := e.j.CreateSale(ctx, s); err != nil {
-		return nil, fmt.Errorf("journal new sale: %w", err)
+	if in.Key != nil {
+		in.Key.SaleID = s.ID
 	}
-	if err := e.saveOp(ctx, op); err != nil {
+	// the sale, its create intent and the till's key, in one transaction;
+	// an open sale with the same externalRef is refused by the journal's
+	// constraint, not by a read that a concurrent request could race
+	if err := e.commit(ctx, &Change{Sale: s, NewSale: true, Note: "sale started", Ops: []*Op{op}, Key: in.Key}); err != nil {
+		for _, known := range []*Error{ErrOpenExternalRef, ErrKeyUsed} {
+			if errors.Is(err, known) {
+				return nil, known
+			}
+		}
 		return nil, err
 	}
-	e.publish(s)
 	unlock := e.lock(s.ID)
 	defer unlock()
 	if e.at("create:journaled") {
@@ -165,11 +180,8 @@ func (e *Engine) createAnswered(ctx context.Context, s *Sale, op *Op, pr *centra
 	case err == nil:
 		op.State = OpSucceeded
 		op.PaymentRequestID = pr.ID
-		if err := e.saveOp(ctx, op); err != nil {
-			return err
-		}
 		e.apply(s, pr)
-		if err := e.save(ctx, s, "payment request "+pr.ID+" created"); err != nil {
+		if err := e.commit(ctx, &Change{Sale: s, Note: "payment request " + pr.ID + " created", Ops: []*Op{op}}); err != nil {
 			return err
 		}
 		next := now.Add(e.cfg.PollInterval)
@@ -180,18 +192,15 @@ func (e *Engine) createAnswered(ctx context.Context, s *Sale, op *Op, pr *centra
 	case centrapay.IsUnknownOutcome(err):
 		e.log.Warn("create outcome unknown", "sale", s.ID, "err", err)
 		s.Status, s.Reason = StatusResolving, "checking whether the payment request was created"
-		if err := e.save(ctx, s, "create outcome unknown: "+err.Error()); err != nil {
+		if err := e.commit(ctx, &Change{Sale: s, Note: "create outcome unknown: " + err.Error(), Ops: []*Op{op}}); err != nil {
 			return err
 		}
 		e.schedule("s:"+s.ID, now)
 	default:
 		code, msg := refusal(err)
 		op.State, op.Error, op.Message = OpFailed, code, msg
-		if err := e.saveOp(ctx, op); err != nil {
-			return err
-		}
 		s.Status, s.Reason = StatusFailed, msg
-		if err := e.save(ctx, s, "create refused: "+code); err != nil {
+		if err := e.commit(ctx, &Change{Sale: s, Note: "create refused: " + code, Ops: []*Op{op}}); err != nil {
 			return err
 		}
 		return &Error{Code: ERefused, Message: msg, Centrapay: code}

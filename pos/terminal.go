@@ -1,10 +1,18 @@
 package pos
 
-import "time"
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Terminal is a till: it starts sales with its own device id and merchant
 // config (one config per location). A manager terminal sees every
-// terminal's sales.
+// terminal's sales and may refund any payment.
 type Terminal struct {
 	ID        string    `json:"id"`
 	DeviceID  string    `json:"deviceId"`
@@ -13,4 +21,82 @@ type Terminal struct {
 	Manager   bool      `json:"manager,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	Revoked   bool      `json:"revoked,omitempty"`
+}
+
+// Terminals stores tills and the hashes of their bearer tokens.
+type Terminals interface {
+	// AddTerminal records a terminal; ErrDuplicate if a live terminal has
+	// its id (a revoked one is replaced: its id may be used again).
+	AddTerminal(ctx context.Context, t Terminal, tokenHash []byte) error
+	// TerminalByToken returns the live terminal whose token hashes to
+	// hash; ErrNotFound if none.
+	TerminalByToken(ctx context.Context, hash []byte) (*Terminal, error)
+	// Terminal returns terminal id, revoked or not; ErrNotFound if none.
+	Terminal(ctx context.Context, id string) (*Terminal, error)
+	// Terminals lists every terminal, oldest first.
+	Terminals(ctx context.Context) ([]Terminal, error)
+	// RevokeTerminal stops terminal id's token from working; ErrNotFound
+	// if no live terminal has that id.
+	RevokeTerminal(ctx context.Context, id string, at time.Time) error
+}
+
+// MayRefund says whether terminal t may refund sale s (nil: a payment no
+// sale of ours made). An ordinary till refunds the sales of its own
+// location (its merchant config); a manager refunds anything, including
+// payments this server did not take. A nil terminal is a trusted caller
+// embedding the engine.
+func (t *Terminal) MayRefund(s *Sale) error {
+	switch {
+	case t == nil || t.Manager:
+		return nil
+	case s == nil:
+		return &Error{Code: EForbidden, Message: "this payment was not taken by this system: only a manager terminal may refund it"}
+	case s.ConfigID != t.ConfigID:
+		return &Error{Code: EForbidden, Message: "this till may refund only sales made at its own location: ask a manager"}
+	}
+	return nil
+}
+
+// HashToken is how a terminal token is stored: SHA-256. Tokens are 160
+// random bits, so a fast hash is enough.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// NewToken returns a new random terminal token.
+func NewToken() string {
+	var b [20]byte
+	rand.Read(b[:])
+	return "cpt_" + hex.EncodeToString(b[:])
+}
+
+// AddTerminal creates a terminal and returns its token, which is shown
+// only this once.
+func AddTerminal(ctx context.Context, ts Terminals, t Terminal) (string, error) {
+	if t.ID == "" || t.ConfigID == "" {
+		return "", errors.New("terminal: id and merchant config id are required")
+	}
+	for field, v := range map[string]string{"id": t.ID, "name": t.Name, "device id": t.DeviceID, "config id": t.ConfigID} {
+		if err := checkText(field, v, 128); err != nil {
+			return "", fmt.Errorf("terminal %s: %s", field, err.(*Error).Message)
+		}
+	}
+	if t.DeviceID == "" {
+		t.DeviceID = t.ID
+	}
+	if t.Name == "" {
+		t.Name = t.ID
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = time.Now().UTC()
+	}
+	token := NewToken()
+	if err := ts.AddTerminal(ctx, t, HashToken(token)); err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			return "", fmt.Errorf("terminal %s already exists (revoke it first to add it again)", t.ID)
+		}
+		return "", err
+	}
+	return token, nil
 }

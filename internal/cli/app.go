@@ -33,6 +33,35 @@ type appConfig struct {
 	Logger            *slog.Logger
 }
 
+// Timeouts of the POS server's connections, so that a slow or stalled
+// client cannot hold a connection (and its goroutine) for ever:
+//
+//   - readHeaderTimeout: to read a request's headers;
+//   - readTimeout: to read a whole request, headers and body (at most
+//     1 MiB);
+//   - writeTimeout: from the end of the request's headers to the end of
+//     its answer. It is longer than the slowest answer the API gives — a
+//     sale or refund waiting on Centrapay, up to 4 attempts of 10 s plus
+//     back-off (about 42 s) — so that no answer about money is cut off.
+//     Event streams (Server-Sent Events) outlive it: they clear the read
+//     deadline and move the write deadline on before every write (see
+//     internal/server/events.go);
+//   - idleTimeout: how long a kept-alive connection waits for its next
+//     request.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+)
+
+// newHTTPServer returns the HTTP server of `serve` and `demo`, with the
+// connection timeouts above.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout}
+}
+
 // app is a running POS server: journal, Centrapay client, engine and HTTP.
 type app struct {
 	j      store
@@ -92,7 +121,7 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if err := server.RegisterEngine(srvReg, a.eng, client.Budget(), time.Now); err != nil {
 		return fail(err)
 	}
-	a.srv, err = server.New(server.Config{Engine: a.eng, Terminals: j, Idempotency: j, MerchantName: cfg.MerchantName,
+	a.srv, err = server.New(server.Config{Engine: a.eng, Terminals: j, MerchantName: cfg.MerchantName,
 		Logger: cfg.Logger, Registry: srvReg, Secure: cfg.TLSCert != "", Location: loc})
 	if err != nil {
 		return fail(err)
@@ -105,7 +134,7 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 		return fail(fmt.Errorf("listen on %s: %w", cfg.Listen, err))
 	}
 	scheme := "http"
-	a.http = &http.Server{Handler: a.srv, ReadHeaderTimeout: 10 * time.Second}
+	a.http = newHTTPServer(a.srv)
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {

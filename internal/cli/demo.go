@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/centrapos/centrapos/internal/server"
 	"github.com/centrapos/centrapos/pos"
 	"github.com/centrapos/centrapos/sandbox"
 )
@@ -70,7 +69,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	token, err := server.AddTerminal(ctx, a.j, pos.Terminal{ID: demoTerminal, Name: "Till 1", ConfigID: seed.ConfigID, Manager: true})
+	token, err := pos.AddTerminal(ctx, a.j, pos.Terminal{ID: demoTerminal, Name: "Till 1", ConfigID: seed.ConfigID, Manager: true})
 	if err != nil {
 		if _, gerr := a.j.Terminal(ctx, demoTerminal); gerr != nil {
 			return errors.Join(err, gerr)

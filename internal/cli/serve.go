@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/centrapos/centrapos/internal/server"
 	"github.com/centrapos/centrapos/pos"
 )
 
@@ -95,7 +94,7 @@ func runTerminal(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if t.ID == "" || t.ConfigID == "" {
 			return UsageError{"terminal add: --id and --config-id are required"}
 		}
-		token, err := server.AddTerminal(ctx, j, t)
+		token, err := pos.AddTerminal(ctx, j, t)
 		if err != nil {
 			return err
 		}

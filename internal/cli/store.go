@@ -4,18 +4,16 @@ import (
 	"context"
 	"strings"
 
-	"github.com/centrapos/centrapos/internal/server"
 	"github.com/centrapos/centrapos/pos"
 	"github.com/centrapos/centrapos/store/postgres"
 	"github.com/centrapos/centrapos/store/sqlite"
 )
 
-// store is everything the server keeps: the engine's journal, the
-// terminals and the Idempotency-Key answers.
+// store is everything the server keeps: the engine's journal (with the
+// tills' Idempotency-Keys) and the terminals.
 type store interface {
 	pos.Journal
-	server.Terminals
-	server.Idempotency
+	pos.Terminals
 	Close() error
 }
 

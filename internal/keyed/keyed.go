@@ -42,6 +42,32 @@ func (m *Mutex) Lock(key string) (unlock func()) {
 	}
 }
 
+// TryLock locks key if no one holds it, and returns the function that
+// unlocks it; ok is false, and nothing is locked, when it is held.
+func (m *Mutex) TryLock(key string) (unlock func(), ok bool) {
+	m.mu.Lock()
+	if m.locks == nil {
+		m.locks = map[string]*entry{}
+	}
+	if _, held := m.locks[key]; held {
+		m.mu.Unlock()
+		return nil, false
+	}
+	e := &entry{refs: 1}
+	e.mu.Lock()
+	m.locks[key] = e
+	m.mu.Unlock()
+	return func() {
+		e.mu.Unlock()
+		m.mu.Lock()
+		e.refs--
+		if e.refs == 0 {
+			delete(m.locks, key)
+		}
+		m.mu.Unlock()
+	}, true
+}
+
 // Len is how many keys are held or waited for.
 func (m *Mutex) Len() int {
 	m.mu.Lock()

@@ -27,3 +27,33 @@ func TestMutex(t *testing.T) {
 		t.Errorf("%d keys kept after every unlock", m.Len())
 	}
 }
+
+func TestTryLock(t *testing.T) {
+	var m keyed.Mutex
+	unlock, ok := m.TryLock("a")
+	if !ok {
+		t.Fatal("a free key was not locked")
+	}
+	if _, ok := m.TryLock("a"); ok {
+		t.Error("a held key was locked twice")
+	}
+	other, ok := m.TryLock("b")
+	if !ok {
+		t.Error("another key was refused")
+	}
+	other()
+	unlock()
+	if again, ok := m.TryLock("a"); !ok {
+		t.Error("a freed key was refused")
+	} else {
+		again()
+	}
+	held := m.Lock("c")
+	if _, ok := m.TryLock("c"); ok {
+		t.Error("TryLock took a key held by Lock")
+	}
+	held()
+	if m.Len() != 0 {
+		t.Errorf("%d keys kept", m.Len())
+	}
+}

@@ -2,46 +2,14 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/centrapos/centrapos/centrapay"
 	"github.com/centrapos/centrapos/pos"
 )
-
-// decodeBody reads a JSON body into v, naming what is wrong in a bad one.
-func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		if dec.More() {
-			return &pos.Error{Code: pos.EInvalid, Message: "body: one JSON object expected"}
-		}
-		return nil
-	}
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &te):
-		return &pos.Error{Code: pos.EInvalid, Field: te.Field, Message: fmt.Sprintf("must be a %s (minor units for amounts), not a JSON %s", te.Type, te.Value)}
-	case errors.As(err, &se):
-		return &pos.Error{Code: pos.EInvalid, Message: fmt.Sprintf("body: malformed JSON at byte %d", se.Offset)}
-	case errors.Is(err, io.EOF):
-		return &pos.Error{Code: pos.EInvalid, Message: "body: a JSON object is required"}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &pos.Error{Code: pos.EInvalid, Field: f, Message: "unknown field"}
-	}
-	return &pos.Error{Code: pos.EInvalid, Message: "body: " + err.Error()}
-}
 
 // saleRequest is the body of POST /sales: a SaleInput without the
 // terminal's own fields, which come from its token.
@@ -65,7 +33,8 @@ func (s *Server) createSale(w http.ResponseWriter, r *http.Request) error {
 	t := terminal(r.Context())
 	sale, err := s.eng.StartSale(r.Context(), pos.SaleInput{TerminalID: t.ID, DeviceID: t.DeviceID, ConfigID: t.ConfigID,
 		OperatorID: in.OperatorID, ExternalRef: in.ExternalRef, Value: in.Value, Flow: in.Flow, Barcode: in.Barcode,
-		LineItems: in.LineItems, PatronNotPresent: in.PatronNotPresent, BasketAmount: in.BasketAmount, PreAuth: in.PreAuth})
+		LineItems: in.LineItems, PatronNotPresent: in.PatronNotPresent, BasketAmount: in.BasketAmount, PreAuth: in.PreAuth,
+		Key: tillKey(r.Context())})
 	if err != nil {
 		s.metrics.sales.WithLabelValues("rejected").Inc()
 		return err
@@ -197,12 +166,12 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.visibleSale(r, r.PathValue("id")); err != nil {
 		return err
 	}
+	in.Key = tillKey(r.Context())
 	op, err := s.eng.Confirm(r.Context(), r.PathValue("id"), in)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, op)
-	return nil
+	return writeOp(w, op)
 }
 
 func (s *Server) release(w http.ResponseWriter, r *http.Request) error {
@@ -222,24 +191,14 @@ func (s *Server) refund(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &in); err != nil {
 		return err
 	}
-	t := terminal(r.Context())
-	in.TerminalID = t.ID
-	if in.SaleID != "" {
-		if _, err := s.visibleSale(r, in.SaleID); err != nil {
-			return err
-		}
-	}
+	// who may refund what is the engine's rule (pos.Terminal.MayRefund),
+	// whichever identifier names the payment
+	in.Terminal, in.Key = terminal(r.Context()), tillKey(r.Context())
 	op, err := s.eng.Refund(r.Context(), in)
 	if err != nil {
 		return err
 	}
-	status := http.StatusCreated
-	if op.State == pos.OpPending {
-		status = http.StatusAccepted // Centrapay has not answered; the engine keeps sending it
-	}
-	w.Header().Set("Location", "/api/v1/refunds/"+op.ID)
-	writeJSON(w, status, op)
-	return nil
+	return writeOp(w, op)
 }
 
 func (s *Server) getRefund(w http.ResponseWriter, r *http.Request) error {

@@ -19,7 +19,7 @@ func (s *Server) terminalOf(r *http.Request) (*pos.Terminal, error) {
 		if !ok || token == "" {
 			return nil, &pos.Error{Code: eUnauthorized, Message: "Authorization must be Bearer <terminal token>"}
 		}
-		t, err := s.cfg.Terminals.TerminalByToken(r.Context(), HashToken(token))
+		t, err := s.cfg.Terminals.TerminalByToken(r.Context(), pos.HashToken(token))
 		if errors.Is(err, pos.ErrNotFound) {
 			return nil, &pos.Error{Code: eUnauthorized, Message: "unknown or revoked terminal token"}
 		}

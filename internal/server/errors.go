@@ -27,14 +27,16 @@ var statuses = map[string]int{
 	pos.EConflict:    http.StatusConflict,
 	pos.ERefused:     http.StatusUnprocessableEntity,
 	pos.EUnavailable: http.StatusServiceUnavailable,
+	pos.EInProgress:  http.StatusConflict,
 	pos.EInternal:    http.StatusInternalServerError,
 	eUnauthorized:    http.StatusUnauthorized,
 	eForbidden:       http.StatusForbidden,
+	eTooLarge:        http.StatusRequestEntityTooLarge,
 }
 
 const (
 	eUnauthorized = "unauthorized"
-	eForbidden    = "forbidden"
+	eForbidden    = pos.EForbidden
 )
 
 // writeError answers err as problem+json. Only a *pos.Error's message
@@ -56,6 +58,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.Detail = pe.Field + ": " + pe.Message
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if status == http.StatusConflict || status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1") // seconds: a state that may have changed by then
+	}
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(p)
 }

@@ -141,6 +141,16 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 }
 
 // writeCSV writes one row per sale and one per refund.
+//
+// A spreadsheet runs a cell that begins with =, +, -, @, a tab or a
+// carriage return as a formula, so every text cell — anything a till, a
+// cashier, a patron or Centrapay wrote: references, terminal ids, short
+// codes, asset types, descriptions, reasons — passes through csvText,
+// which puts a single quote before such a first character (OWASP's "CSV
+// injection" advice). Cells the server writes itself are left alone:
+// kinds, ids, statuses, times and above all amounts, which Money formats
+// as -?digits.cc; a negative amount such as -5.00 must stay a number that
+// a spreadsheet can add up, and a number is no formula.
 func writeCSV(w http.ResponseWriter, rep *pos.Report) error {
 	c := csv.NewWriter(w)
 	c.Write([]string{"kind", "id", "created_at", "terminal", "external_ref", "short_code", "status", "value", "currency", "paid", "asset_types", "paid_by", "refunded", "reason"})
@@ -153,15 +163,25 @@ func writeCSV(w http.ResponseWriter, rep *pos.Report) error {
 		if s.PaymentRequest != nil {
 			code = s.PaymentRequest.ShortCode
 		}
-		c.Write([]string{"sale", s.ID, s.CreatedAt.UTC().Format(time.RFC3339), s.TerminalID, s.ExternalRef, code, string(s.Status),
-			Money(s.Value), s.Currency, Money(s.Paid()), strings.Join(types, " "), strings.Join(descs, "; "), Money(s.Refunded), s.Reason})
+		c.Write([]string{"sale", s.ID, s.CreatedAt.UTC().Format(time.RFC3339), csvText(s.TerminalID), csvText(s.ExternalRef), csvText(code), string(s.Status),
+			Money(s.Value), csvText(s.Currency), Money(s.Paid()), csvText(strings.Join(types, " ")), csvText(strings.Join(descs, "; ")), Money(s.Refunded), csvText(s.Reason)})
 	}
 	for _, op := range rep.Refunds {
-		c.Write([]string{"refund", op.ID, op.CreatedAt.UTC().Format(time.RFC3339), op.TerminalID, op.SaleID, op.PaymentRequestID, string(op.State),
-			Money(op.Amount), op.Currency, "", "", "", Money(op.Amount), op.Reason})
+		c.Write([]string{"refund", op.ID, op.CreatedAt.UTC().Format(time.RFC3339), csvText(op.TerminalID), op.SaleID, csvText(op.PaymentRequestID), string(op.State),
+			Money(op.Amount), csvText(op.Currency), "", "", "", Money(op.Amount), csvText(op.Reason)})
 	}
 	c.Flush()
 	return c.Error()
+}
+
+// csvText makes a text cell safe to open in a spreadsheet: one that begins
+// with =, +, -, @, a tab or a carriage return gets a leading single quote,
+// so that it is shown as the text it is and never run as a formula.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // bigCents reads a line price for a template (0 if it is not whole cents).

@@ -69,6 +69,7 @@ type ctxKey int
 const (
 	keyRequestID ctxKey = iota
 	keyTerminal
+	keyKeyed
 )
 
 func requestID(ctx context.Context) string {

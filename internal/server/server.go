@@ -5,12 +5,7 @@
 package server
 
 import (
-	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -23,33 +18,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Terminals stores tills and their hashed tokens.
-type Terminals interface {
-	AddTerminal(ctx context.Context, t pos.Terminal, tokenHash []byte) error
-	TerminalByToken(ctx context.Context, hash []byte) (*pos.Terminal, error)
-	Terminal(ctx context.Context, id string) (*pos.Terminal, error)
-	Terminals(ctx context.Context) ([]pos.Terminal, error)
-	RevokeTerminal(ctx context.Context, id string, at time.Time) error
-}
-
-// Idempotency keeps the answers to POSTs sent with an Idempotency-Key.
-type Idempotency interface {
-	Idempotent(ctx context.Context, terminalID, key string) (requestHash string, status int, body []byte, err error)
-	SaveIdempotent(ctx context.Context, terminalID, key, requestHash string, status int, body []byte, at time.Time) error
-}
-
-// Config configures a Server. Engine, Terminals and Idempotency are
-// required.
+// Config configures a Server. Engine and Terminals are required.
 type Config struct {
 	Engine       *pos.Engine
-	Terminals    Terminals
-	Idempotency  Idempotency
+	Terminals    pos.Terminals
 	MerchantName string // on receipts and the customer display
 	Clock        clock.Clock
 	Logger       *slog.Logger
 	Registry     *prometheus.Registry // nil: a new one
 	Secure       bool                 // served over TLS: cookies are Secure
 	Location     *time.Location       // the store's time zone, for receipts; nil: the server's
+	// CredentialCheck is how often an open event stream checks that its
+	// terminal's token or session still works; default 1 s.
+	CredentialCheck time.Duration
 }
 
 // Server serves the terminal API and the web UI.
@@ -74,8 +55,8 @@ type session struct {
 
 // New returns a server configured by cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.Engine == nil || cfg.Terminals == nil || cfg.Idempotency == nil {
-		return nil, errors.New("server: Engine, Terminals and Idempotency are required")
+	if cfg.Engine == nil || cfg.Terminals == nil {
+		return nil, errors.New("server: Engine and Terminals are required")
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
@@ -85,6 +66,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.Local
+	}
+	if cfg.CredentialCheck <= 0 {
+		cfg.CredentialCheck = time.Second
 	}
 	if cfg.MerchantName == "" {
 		cfg.MerchantName = "Merchant"
@@ -112,42 +96,3 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Registry is where the server's metrics are registered; the client's
 // transport and the engine add theirs there too.
 func (s *Server) Registry() *prometheus.Registry { return s.cfg.Registry }
-
-// HashToken is how a terminal token is stored: SHA-256. Tokens are 160
-// random bits, so a fast hash is enough.
-func HashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
-}
-
-// NewToken returns a new random terminal token.
-func NewToken() string {
-	var b [20]byte
-	rand.Read(b[:])
-	return "cpt_" + hex.EncodeToString(b[:])
-}
-
-// AddTerminal creates a terminal and returns its token, which is shown
-// only this once.
-func AddTerminal(ctx context.Context, ts Terminals, t pos.Terminal) (string, error) {
-	if t.ID == "" || t.ConfigID == "" {
-		return "", errors.New("terminal: id and merchant config id are required")
-	}
-	if t.DeviceID == "" {
-		t.DeviceID = t.ID
-	}
-	if t.Name == "" {
-		t.Name = t.ID
-	}
-	if t.CreatedAt.IsZero() {
-		t.CreatedAt = time.Now().UTC()
-	}
-	token := NewToken()
-	if err := ts.AddTerminal(ctx, t, HashToken(token)); err != nil {
-		if errors.Is(err, pos.ErrDuplicate) {
-			return "", fmt.Errorf("terminal %s already exists", t.ID)
-		}
-		return "", err
-	}
-	return token, nil
-}

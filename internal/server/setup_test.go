@@ -30,6 +30,7 @@ type env struct {
 	ctx     context.Context
 	fake    *clock.Fake
 	sb      *sandbox.Sandbox
+	cp      *centrapay.Client // the engine's client, for calls the tests make as Centrapay's other users
 	eng     *pos.Engine
 	srv     *server.Server
 	ts      *httptest.Server
@@ -75,6 +76,7 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.cp = client
 	e.j, err = sqlite.Open(e.ctx, filepath.Join(t.TempDir(), "journal.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +90,8 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv, err = server.New(server.Config{Engine: e.eng, Terminals: e.j, Idempotency: e.j, MerchantName: "Centrapay Café", Clock: e.fake, Logger: logger, Location: nz})
+	e.srv, err = server.New(server.Config{Engine: e.eng, Terminals: e.j, MerchantName: "Centrapay Café", Clock: e.fake, Logger: logger, Location: nz,
+		CredentialCheck: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +99,8 @@ func setup(t *testing.T) *env {
 	t.Cleanup(e.ts.Close)
 	e.baseURL = e.ts.URL
 	for _, tm := range []pos.Terminal{{ID: "till-1", ConfigID: e.seed.ConfigID}, {ID: "till-2", ConfigID: e.seed.ConfigID},
-		{ID: "manager", ConfigID: e.seed.ConfigID, Manager: true}} {
-		tok, err := server.AddTerminal(e.ctx, e.j, tm)
+		{ID: "manager", ConfigID: e.seed.ConfigID, Manager: true}, {ID: "elsewhere", ConfigID: "mc-another-location"}} {
+		tok, err := pos.AddTerminal(e.ctx, e.j, tm)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -103,7 +103,7 @@ func (s *Server) session(id string) (string, bool) {
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	token := r.PostFormValue("token")
-	t, err := s.cfg.Terminals.TerminalByToken(r.Context(), HashToken(token))
+	t, err := s.cfg.Terminals.TerminalByToken(r.Context(), pos.HashToken(token))
 	if errors.Is(err, pos.ErrNotFound) || token == "" {
 		return s.render(w, http.StatusUnauthorized, "login.html", page{Merchant: s.cfg.MerchantName, Error: "That terminal token is not valid."})
 	}

@@ -21,6 +21,10 @@ func Run(t *testing.T, open func(t *testing.T) pos.Journal) {
 		{"find", testFind},
 		{"filters", testFilters},
 		{"ops", testOps},
+		{"change is all or nothing", testAtomic},
+		{"one open sale per externalRef", testOpenRef},
+		{"idempotency keys", testKeys},
+		{"terminals", testTerminals},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -34,26 +38,39 @@ func sale(id string, at time.Time) *pos.Sale {
 		Status: pos.StatusPending, CreatedAt: at, UpdatedAt: at}
 }
 
+// createSale, saveSale and saveOp are one-record changes.
+func createSale(ctx context.Context, j pos.Journal, s *pos.Sale) error {
+	return j.Save(ctx, &pos.Change{Sale: s, NewSale: true, Note: "sale started"})
+}
+
+func saveSale(ctx context.Context, j pos.Journal, s *pos.Sale, note string) error {
+	return j.Save(ctx, &pos.Change{Sale: s, Note: note})
+}
+
+func saveOp(ctx context.Context, j pos.Journal, op *pos.Op) error {
+	return j.Save(ctx, &pos.Change{Ops: []*pos.Op{op}})
+}
+
 func testSales(t *testing.T, j pos.Journal) {
 	ctx := context.Background()
 	s := sale("s1", t0)
-	if err := j.CreateSale(ctx, s); err != nil {
+	if err := createSale(ctx, j, s); err != nil {
 		t.Fatal(err)
 	}
-	if err := j.CreateSale(ctx, s); !errors.Is(err, pos.ErrDuplicate) {
+	if err := createSale(ctx, j, s); !errors.Is(err, pos.ErrDuplicate) && !errors.Is(err, pos.ErrOpenExternalRef) {
 		t.Errorf("second create: %v, want ErrDuplicate", err)
 	}
 	if _, err := j.Sale(ctx, "nope"); !errors.Is(err, pos.ErrNotFound) {
 		t.Errorf("unknown sale: %v", err)
 	}
-	if err := j.SaveSale(ctx, sale("nope", t0), "x"); !errors.Is(err, pos.ErrNotFound) {
+	if err := saveSale(ctx, j, sale("nope", t0), "x"); !errors.Is(err, pos.ErrNotFound) {
 		t.Errorf("save of an unknown sale: %v", err)
 	}
 	s.Status = pos.StatusPaid
 	s.PaymentRequest = &pos.PaymentRequest{ID: "pr1", ShortCode: "CP-AAA-AB"}
 	s.PaidBy = []pos.Payment{{AssetType: "centrapay.nzd.test", Description: "wallet", Amount: 1000}}
 	s.UpdatedAt = t0.Add(time.Second)
-	if err := j.SaveSale(ctx, s, "paid"); err != nil {
+	if err := saveSale(ctx, j, s, "paid"); err != nil {
 		t.Fatal(err)
 	}
 	got, err := j.Sale(ctx, "s1")
@@ -77,8 +94,11 @@ func testFind(t *testing.T, j pos.Journal) {
 	for i, id := range []string{"a", "b"} {
 		s := sale(id, t0.Add(time.Duration(i)*time.Minute))
 		s.ExternalRef = "same"
+		if id == "a" {
+			s.Status = pos.StatusPaid // one open sale per reference
+		}
 		s.PaymentRequest = &pos.PaymentRequest{ID: "pr-" + id, ShortCode: "CP-" + id}
-		if err := j.CreateSale(ctx, s); err != nil {
+		if err := createSale(ctx, j, s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -101,7 +121,7 @@ func testFilters(t *testing.T, j pos.Journal) {
 		if i%2 == 1 {
 			s.TerminalID = "till-2"
 		}
-		if err := j.CreateSale(ctx, s); err != nil {
+		if err := createSale(ctx, j, s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -137,18 +157,18 @@ func testFilters(t *testing.T, j pos.Journal) {
 func testOps(t *testing.T, j pos.Journal) {
 	ctx := context.Background()
 	op := &pos.Op{ID: "op1", SaleID: "s1", Kind: pos.OpRefund, Key: "op1", Amount: 300, State: pos.OpPending, TerminalID: "till-1", CreatedAt: t0}
-	if err := j.SaveOp(ctx, op); err != nil {
+	if err := saveOp(ctx, j, op); err != nil {
 		t.Fatal(err)
 	}
 	create := &pos.Op{ID: "op2", SaleID: "s1", Kind: pos.OpCreate, PaymentRequestID: "pr9", State: pos.OpSucceeded, CreatedAt: t0.Add(time.Second)}
-	if err := j.SaveOp(ctx, create); err != nil {
+	if err := saveOp(ctx, j, create); err != nil {
 		t.Fatal(err)
 	}
 	if list, _ := j.Ops(ctx, pos.OpFilter{Pending: true}); len(list) != 1 || list[0].ID != "op1" {
 		t.Errorf("pending ops: %+v", list)
 	}
 	op.State, op.ActivityID = pos.OpSucceeded, "act1"
-	if err := j.SaveOp(ctx, op); err != nil {
+	if err := saveOp(ctx, j, op); err != nil {
 		t.Fatal(err)
 	}
 	got, err := j.Op(ctx, "op1")
@@ -169,5 +189,173 @@ func testOps(t *testing.T, j pos.Journal) {
 	}
 	if _, err := j.Op(ctx, "nope"); !errors.Is(err, pos.ErrNotFound) {
 		t.Errorf("unknown op: %v", err)
+	}
+}
+
+// testAtomic: a change that fails at its last write leaves nothing of
+// itself, not even its first write (the till's key).
+func testAtomic(t *testing.T, j pos.Journal) {
+	ctx := context.Background()
+	if err := createSale(ctx, j, sale("open", t0)); err != nil {
+		t.Fatal(err)
+	}
+	clash := sale("clash", t0)
+	clash.ExternalRef = "ref-open" // held by the open sale
+	op := &pos.Op{ID: "op-clash", SaleID: "clash", Kind: pos.OpCreate, State: pos.OpPending, CreatedAt: t0}
+	key := &pos.KeyedRequest{TerminalID: "till-1", Key: "k1", RequestHash: "h1", SaleID: "clash", CreatedAt: t0}
+	err := j.Save(ctx, &pos.Change{Sale: clash, NewSale: true, Note: "sale started", Ops: []*pos.Op{op}, Key: key})
+	if !errors.Is(err, pos.ErrOpenExternalRef) {
+		t.Fatalf("clashing sale: %v, want ErrOpenExternalRef", err)
+	}
+	if _, err := j.Keyed(ctx, "till-1", "k1"); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("the failed change's key was kept: %v", err)
+	}
+	if _, err := j.Op(ctx, "op-clash"); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("the failed change's op was kept: %v", err)
+	}
+	// an op and the sale it changes are saved together
+	s, _ := j.Sale(ctx, "open")
+	s.Refunded = 300
+	refund := &pos.Op{ID: "rf1", SaleID: "open", Kind: pos.OpRefund, State: pos.OpSucceeded, Amount: 300, CreatedAt: t0}
+	if err := j.Save(ctx, &pos.Change{Sale: s, Note: "refunded", Ops: []*pos.Op{refund}}); err != nil {
+		t.Fatal(err)
+	}
+	missing := sale("missing", t0)
+	if err := j.Save(ctx, &pos.Change{Sale: missing, Note: "x", Ops: []*pos.Op{{ID: "rf2", Kind: pos.OpRefund, State: pos.OpPending, CreatedAt: t0}}}); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("change of a missing sale: %v", err)
+	}
+	if _, err := j.Op(ctx, "rf2"); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("the op of a failed change was kept: %v", err)
+	}
+	if got, _ := j.Sale(ctx, "open"); got.Refunded != 300 {
+		t.Errorf("refunded %d", got.Refunded)
+	}
+}
+
+// testOpenRef: two open sales may not share an externalRef; once the
+// first is final, the reference may be used again.
+func testOpenRef(t *testing.T, j pos.Journal) {
+	ctx := context.Background()
+	first := sale("first", t0)
+	first.ExternalRef = "R-1"
+	if err := createSale(ctx, j, first); err != nil {
+		t.Fatal(err)
+	}
+	second := sale("second", t0.Add(time.Second))
+	second.ExternalRef = "R-1"
+	if err := createSale(ctx, j, second); !errors.Is(err, pos.ErrOpenExternalRef) {
+		t.Fatalf("second open sale: %v, want ErrOpenExternalRef", err)
+	}
+	if err := createSale(ctx, j, first); !errors.Is(err, pos.ErrDuplicate) && !errors.Is(err, pos.ErrOpenExternalRef) {
+		t.Errorf("same sale twice: %v", err)
+	}
+	first.Status = pos.StatusCancelled
+	if err := saveSale(ctx, j, first, "cancelled"); err != nil {
+		t.Fatal(err)
+	}
+	if err := createSale(ctx, j, second); err != nil {
+		t.Errorf("after the first is final: %v", err)
+	}
+	// and the constraint holds when the final sale would open again
+	first.Status = pos.StatusPending
+	if err := saveSale(ctx, j, first, "reopened"); err == nil {
+		t.Error("two open sales with one reference after an update")
+	}
+}
+
+// testKeys: a key is recorded with the intent it starts, its answer
+// added once, a second record refused, old keys purged.
+func testKeys(t *testing.T, j pos.Journal) {
+	ctx := context.Background()
+	s := sale("s1", t0)
+	key := &pos.KeyedRequest{TerminalID: "till-1", Key: "k1", RequestHash: "h1", SaleID: "s1", CreatedAt: t0}
+	if err := j.Save(ctx, &pos.Change{Sale: s, NewSale: true, Note: "sale started", Key: key}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := j.Keyed(ctx, "till-1", "k1")
+	if err != nil || got.SaleID != "s1" || got.RequestHash != "h1" || got.Answered() || !got.Started() || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("key read back %+v %v", got, err)
+	}
+	if _, err := j.Keyed(ctx, "till-2", "k1"); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("keys are per terminal: %v", err)
+	}
+	again := *key
+	again.SaleID = "s2"
+	if err := j.Save(ctx, &pos.Change{Sale: sale("s2", t0), NewSale: true, Note: "x", Key: &again}); !errors.Is(err, pos.ErrKeyUsed) {
+		t.Errorf("second record of a key: %v, want ErrKeyUsed", err)
+	}
+	if _, err := j.Sale(ctx, "s2"); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("the sale of a refused key was saved: %v", err)
+	}
+	answer := *key
+	answer.Status, answer.Body = 201, []byte(`{"id":"s1"}`)
+	if err := j.SaveAnswer(ctx, &answer); err != nil {
+		t.Fatal(err)
+	}
+	second := answer
+	second.Status, second.Body = 500, []byte("later")
+	if err := j.SaveAnswer(ctx, &second); err != nil {
+		t.Fatal(err)
+	}
+	got, err = j.Keyed(ctx, "till-1", "k1")
+	if err != nil || got.Status != 201 || string(got.Body) != `{"id":"s1"}` || got.SaleID != "s1" {
+		t.Errorf("the first answer stands: %+v %v", got, err)
+	}
+	// a request that started nothing keeps its answer alone
+	refused := &pos.KeyedRequest{TerminalID: "till-1", Key: "k2", RequestHash: "h2", Status: 400, Body: []byte("bad"), CreatedAt: t0.Add(time.Hour)}
+	if err := j.SaveAnswer(ctx, refused); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := j.Keyed(ctx, "till-1", "k2"); err != nil || got.Status != 400 || got.Started() {
+		t.Errorf("refused request: %+v %v", got, err)
+	}
+	n, err := j.PurgeKeys(ctx, t0.Add(time.Minute))
+	if err != nil || n != 1 {
+		t.Errorf("purged %d %v, want 1", n, err)
+	}
+	if _, err := j.Keyed(ctx, "till-1", "k1"); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("k1 not purged: %v", err)
+	}
+	if _, err := j.Keyed(ctx, "till-1", "k2"); err != nil {
+		t.Errorf("k2 purged too early: %v", err)
+	}
+}
+
+// testTerminals: a journal that keeps terminals finds them by token,
+// revokes them, and takes a revoked id again.
+func testTerminals(t *testing.T, j pos.Journal) {
+	ts, ok := j.(pos.Terminals)
+	if !ok {
+		t.Skip("this journal keeps no terminals")
+	}
+	ctx := context.Background()
+	till := pos.Terminal{ID: "till-1", DeviceID: "d1", Name: "Front", ConfigID: "cfg", CreatedAt: t0}
+	if err := ts.AddTerminal(ctx, till, []byte("hash-1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.AddTerminal(ctx, till, []byte("hash-2")); !errors.Is(err, pos.ErrDuplicate) {
+		t.Errorf("a live id again: %v, want ErrDuplicate", err)
+	}
+	if got, err := ts.TerminalByToken(ctx, []byte("hash-1")); err != nil || got.ID != "till-1" || got.ConfigID != "cfg" {
+		t.Errorf("by token: %+v %v", got, err)
+	}
+	if err := ts.RevokeTerminal(ctx, "till-1", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.TerminalByToken(ctx, []byte("hash-1")); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("a revoked token works: %v", err)
+	}
+	if err := ts.RevokeTerminal(ctx, "till-1", t0.Add(time.Hour)); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("second revoke: %v", err)
+	}
+	till.Name = "Front again"
+	if err := ts.AddTerminal(ctx, till, []byte("hash-3")); err != nil {
+		t.Fatalf("a revoked id again: %v", err)
+	}
+	if got, err := ts.TerminalByToken(ctx, []byte("hash-3")); err != nil || got.Revoked || got.Name != "Front again" {
+		t.Errorf("re-added: %+v %v", got, err)
+	}
+	if _, err := ts.TerminalByToken(ctx, []byte("hash-1")); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("the old token works again: %v", err)
 	}
 }

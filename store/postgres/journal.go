@@ -34,7 +34,10 @@ type Journal struct {
 	pool *pgxpool.Pool
 }
 
-var _ pos.Journal = (*Journal)(nil)
+var (
+	_ pos.Journal   = (*Journal)(nil)
+	_ pos.Terminals = (*Journal)(nil)
+)
 
 // Open connects to the database at url (postgres://…) and brings its
 // schema up to date.
@@ -116,54 +119,97 @@ func saleColumns(s *pos.Sale) (prID, shortCode *string, data []byte, err error) 
 	return
 }
 
-func isUnique(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505"
+// Save writes one step of the protocol in one transaction.
+func (j *Journal) Save(ctx context.Context, c *pos.Change) error {
+	return pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error { return query.Save(ctx, txWriter{tx}, c) })
 }
 
-// CreateSale records a new sale.
-func (j *Journal) CreateSale(ctx context.Context, s *pos.Sale) error {
+// txWriter is a query.Tx in a PostgreSQL transaction.
+type txWriter struct{ tx pgx.Tx }
+
+// uniqueViolation names the constraint a unique violation broke, or "".
+func uniqueViolation(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return pe.ConstraintName
+	}
+	return ""
+}
+
+func (w txWriter) InsertSale(ctx context.Context, s *pos.Sale) error {
 	prID, code, data, err := saleColumns(s)
 	if err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, data)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.ID, s.TerminalID, s.ExternalRef, prID, code, string(s.Status), s.Status.Final(), s.CreatedAt, data)
-		if isUnique(err) {
-			return pos.ErrDuplicate
-		}
-		if err != nil {
-			return fmt.Errorf("postgres: create sale %s: %w", s.ID, err)
-		}
-		return event(ctx, tx, s, "sale started")
-	})
+	_, err = w.tx.Exec(ctx, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.ID, s.TerminalID, s.ExternalRef, prID, code, string(s.Status), s.Status.Final(), s.CreatedAt, data)
+	switch v := uniqueViolation(err); {
+	case v == "sales_open_external_ref":
+		return pos.ErrOpenExternalRef
+	case v != "":
+		return pos.ErrDuplicate
+	case err != nil:
+		return fmt.Errorf("postgres: create sale %s: %w", s.ID, err)
+	}
+	return nil
 }
 
-func event(ctx context.Context, tx pgx.Tx, s *pos.Sale, note string) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO sale_events (sale_id, at, status, note) VALUES ($1, $2, $3, $4)`, s.ID, s.UpdatedAt, string(s.Status), note); err != nil {
+func (w txWriter) UpdateSale(ctx context.Context, s *pos.Sale) error {
+	prID, code, data, err := saleColumns(s)
+	if err != nil {
+		return err
+	}
+	tag, err := w.tx.Exec(ctx, `UPDATE sales SET pr_id = $1, short_code = $2, status = $3, final = $4, data = $5 WHERE id = $6`,
+		prID, code, string(s.Status), s.Status.Final(), data, s.ID)
+	if err != nil {
+		return fmt.Errorf("postgres: save sale %s: %w", s.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return pos.ErrNotFound
+	}
+	return nil
+}
+
+func (w txWriter) Event(ctx context.Context, s *pos.Sale, note string) error {
+	if _, err := w.tx.Exec(ctx, `INSERT INTO sale_events (sale_id, at, status, note) VALUES ($1, $2, $3, $4)`, s.ID, s.UpdatedAt, string(s.Status), note); err != nil {
 		return fmt.Errorf("postgres: sale %s event: %w", s.ID, err)
 	}
 	return nil
 }
 
-// SaveSale replaces a sale and appends note to its history, atomically.
-func (j *Journal) SaveSale(ctx context.Context, s *pos.Sale, note string) error {
-	prID, code, data, err := saleColumns(s)
+func (w txWriter) SaveOp(ctx context.Context, op *pos.Op) error {
+	data, err := json.Marshal(op)
 	if err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE sales SET pr_id = $1, short_code = $2, status = $3, final = $4, data = $5 WHERE id = $6`,
-			prID, code, string(s.Status), s.Status.Final(), data, s.ID)
-		if err != nil {
-			return fmt.Errorf("postgres: save sale %s: %w", s.ID, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return pos.ErrNotFound
-		}
-		return event(ctx, tx, s, note)
-	})
+	_, err = w.tx.Exec(ctx, `INSERT INTO ops (id, sale_id, pr_id, kind, state, terminal_id, created_at, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (id) DO UPDATE SET pr_id = excluded.pr_id, state = excluded.state, data = excluded.data`,
+		op.ID, op.SaleID, op.PaymentRequestID, string(op.Kind), string(op.State), op.TerminalID, op.CreatedAt, data)
+	if err != nil {
+		return fmt.Errorf("postgres: save op %s: %w", op.ID, err)
+	}
+	return nil
+}
+
+func (w txWriter) InsertKey(ctx context.Context, k *pos.KeyedRequest) error {
+	_, err := w.tx.Exec(ctx, `INSERT INTO request_keys (terminal_id, key, request_hash, sale_id, op_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		k.TerminalID, k.Key, k.RequestHash, nullable(k.SaleID), nullable(k.OpID), k.CreatedAt)
+	if uniqueViolation(err) != "" {
+		return pos.ErrKeyUsed
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: record key: %w", err)
+	}
+	return nil
+}
+
+// nullable is NULL for "".
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // scanJSON decodes the data column of every row into a new T.
@@ -259,22 +305,6 @@ func (j *Journal) History(ctx context.Context, saleID string) ([]pos.Event, erro
 	})
 }
 
-// SaveOp inserts or replaces an op.
-func (j *Journal) SaveOp(ctx context.Context, op *pos.Op) error {
-	data, err := json.Marshal(op)
-	if err != nil {
-		return err
-	}
-	_, err = j.pool.Exec(ctx, `INSERT INTO ops (id, sale_id, pr_id, kind, state, terminal_id, created_at, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (id) DO UPDATE SET pr_id = excluded.pr_id, state = excluded.state, data = excluded.data`,
-		op.ID, op.SaleID, op.PaymentRequestID, string(op.Kind), string(op.State), op.TerminalID, op.CreatedAt, data)
-	if err != nil {
-		return fmt.Errorf("postgres: save op %s: %w", op.ID, err)
-	}
-	return nil
-}
-
 // Op returns one op.
 func (j *Journal) Op(ctx context.Context, id string) (*pos.Op, error) {
 	rows, err := j.pool.Query(ctx, `SELECT data FROM ops WHERE id = $1`, id)
@@ -313,15 +343,22 @@ func (j *Journal) KnownRequest(ctx context.Context, id string) (bool, error) {
 	return known, err
 }
 
-// AddTerminal records a terminal with the hash of its token.
+// AddTerminal records a terminal with the hash of its token; a revoked
+// terminal with the same id is replaced.
 func (j *Journal) AddTerminal(ctx context.Context, t pos.Terminal, tokenHash []byte) error {
-	_, err := j.pool.Exec(ctx, `INSERT INTO terminals (id, device_id, name, config_id, manager, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	tag, err := j.pool.Exec(ctx, `INSERT INTO terminals (id, device_id, name, config_id, manager, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (id) DO UPDATE SET device_id = excluded.device_id, name = excluded.name, config_id = excluded.config_id,
+			manager = excluded.manager, token_hash = excluded.token_hash, created_at = excluded.created_at, revoked_at = NULL
+		WHERE terminals.revoked_at IS NOT NULL`,
 		t.ID, t.DeviceID, t.Name, t.ConfigID, t.Manager, tokenHash, t.CreatedAt)
-	if isUnique(err) {
+	if uniqueViolation(err) != "" {
 		return pos.ErrDuplicate
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: add terminal %s: %w", t.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return pos.ErrDuplicate // a live terminal has this id
 	}
 	return nil
 }
@@ -377,20 +414,49 @@ func (j *Journal) RevokeTerminal(ctx context.Context, id string, at time.Time) e
 	return nil
 }
 
-// Idempotent returns the answer kept for a terminal's Idempotency-Key.
-func (j *Journal) Idempotent(ctx context.Context, terminalID, key string) (requestHash string, status int, body []byte, err error) {
-	err = j.pool.QueryRow(ctx, `SELECT request_hash, status, body FROM idempotency WHERE terminal_id = $1 AND key = $2`, terminalID, key).
-		Scan(&requestHash, &status, &body)
+// Keyed returns what is recorded of a till's Idempotency-Key.
+func (j *Journal) Keyed(ctx context.Context, terminalID, key string) (*pos.KeyedRequest, error) {
+	k := pos.KeyedRequest{TerminalID: terminalID, Key: key}
+	var saleID, opID *string
+	var status *int32
+	err := j.pool.QueryRow(ctx, `SELECT request_hash, sale_id, op_id, status, body, created_at FROM request_keys WHERE terminal_id = $1 AND key = $2`,
+		terminalID, key).Scan(&k.RequestHash, &saleID, &opID, &status, &k.Body, &k.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = pos.ErrNotFound
+		return nil, pos.ErrNotFound
 	}
-	return
+	if err != nil {
+		return nil, err
+	}
+	if saleID != nil {
+		k.SaleID = *saleID
+	}
+	if opID != nil {
+		k.OpID = *opID
+	}
+	if status != nil {
+		k.Status = int(*status)
+	}
+	k.CreatedAt = k.CreatedAt.UTC()
+	return &k, nil
 }
 
-// SaveIdempotent keeps the answer to a terminal's Idempotency-Key; the
-// first answer kept stands.
-func (j *Journal) SaveIdempotent(ctx context.Context, terminalID, key, requestHash string, status int, body []byte, at time.Time) error {
-	_, err := j.pool.Exec(ctx, `INSERT INTO idempotency (terminal_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT DO NOTHING`, terminalID, key, requestHash, status, body, at)
-	return err
+// SaveAnswer keeps the answer to a keyed request; the first one stands.
+func (j *Journal) SaveAnswer(ctx context.Context, k *pos.KeyedRequest) error {
+	_, err := j.pool.Exec(ctx, `INSERT INTO request_keys (terminal_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (terminal_id, key) DO UPDATE SET status = excluded.status, body = excluded.body
+		WHERE request_keys.status IS NULL AND request_keys.request_hash = excluded.request_hash`,
+		k.TerminalID, k.Key, k.RequestHash, k.Status, k.Body, k.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("postgres: keep answer: %w", err)
+	}
+	return nil
+}
+
+// PurgeKeys forgets the keys recorded before t.
+func (j *Journal) PurgeKeys(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := j.pool.Exec(ctx, `DELETE FROM request_keys WHERE created_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: purge keys: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

@@ -27,7 +27,10 @@ type Journal struct {
 	db *sql.DB
 }
 
-var _ pos.Journal = (*Journal)(nil)
+var (
+	_ pos.Journal   = (*Journal)(nil)
+	_ pos.Terminals = (*Journal)(nil)
+)
 
 // Open opens (creating it if needed) the journal at path and brings its
 // schema up to date.
@@ -119,23 +122,9 @@ func saleColumns(s *pos.Sale) (prID, shortCode any, final int, data []byte, err 
 	return
 }
 
-// CreateSale records a new sale.
-func (j *Journal) CreateSale(ctx context.Context, s *pos.Sale) error {
-	prID, code, final, data, err := saleColumns(s)
-	if err != nil {
-		return err
-	}
-	return j.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.TerminalID, s.ExternalRef, prID, code, s.Status, final, ms(s.CreatedAt), data)
-		if err != nil {
-			if strings.Contains(err.Error(), "UNIQUE") {
-				return pos.ErrDuplicate
-			}
-			return fmt.Errorf("sqlite: create sale %s: %w", s.ID, err)
-		}
-		return event(ctx, tx, s, "sale started")
-	})
+// Save writes one step of the protocol in one transaction.
+func (j *Journal) Save(ctx context.Context, c *pos.Change) error {
+	return j.inTx(ctx, func(tx *sql.Tx) error { return query.Save(ctx, txWriter{tx}, c) })
 }
 
 // inTx runs fn in a transaction, committed when fn succeeds.
@@ -151,31 +140,97 @@ func (j *Journal) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-func event(ctx context.Context, tx *sql.Tx, s *pos.Sale, note string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO sale_events (sale_id, at, status, note) VALUES (?, ?, ?, ?)`, s.ID, ms(s.UpdatedAt), s.Status, note)
+// txWriter is a query.Tx in a SQLite transaction.
+type txWriter struct{ tx *sql.Tx }
+
+// uniqueViolation names the index a UNIQUE failure broke, or "".
+func uniqueViolation(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	i := strings.Index(msg, "UNIQUE constraint failed: ")
+	if i < 0 {
+		return ""
+	}
+	return msg[i+len("UNIQUE constraint failed: "):]
+}
+
+func (w txWriter) InsertSale(ctx context.Context, s *pos.Sale) error {
+	prID, code, final, data, err := saleColumns(s)
+	if err != nil {
+		return err
+	}
+	_, err = w.tx.ExecContext(ctx, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.TerminalID, s.ExternalRef, prID, code, s.Status, final, ms(s.CreatedAt), data)
+	switch v := uniqueViolation(err); {
+	case strings.Contains(v, "external_ref"):
+		return pos.ErrOpenExternalRef
+	case v != "":
+		return pos.ErrDuplicate
+	case err != nil:
+		return fmt.Errorf("sqlite: create sale %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+func (w txWriter) UpdateSale(ctx context.Context, s *pos.Sale) error {
+	prID, code, final, data, err := saleColumns(s)
+	if err != nil {
+		return err
+	}
+	res, err := w.tx.ExecContext(ctx, `UPDATE sales SET pr_id = ?, short_code = ?, status = ?, final = ?, data = ? WHERE id = ?`,
+		prID, code, s.Status, final, data, s.ID)
+	if err != nil {
+		return fmt.Errorf("sqlite: save sale %s: %w", s.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return pos.ErrNotFound
+	}
+	return nil
+}
+
+func (w txWriter) Event(ctx context.Context, s *pos.Sale, note string) error {
+	_, err := w.tx.ExecContext(ctx, `INSERT INTO sale_events (sale_id, at, status, note) VALUES (?, ?, ?, ?)`, s.ID, ms(s.UpdatedAt), s.Status, note)
 	if err != nil {
 		return fmt.Errorf("sqlite: sale %s event: %w", s.ID, err)
 	}
 	return nil
 }
 
-// SaveSale replaces a sale and appends note to its history, atomically.
-func (j *Journal) SaveSale(ctx context.Context, s *pos.Sale, note string) error {
-	prID, code, final, data, err := saleColumns(s)
+func (w txWriter) SaveOp(ctx context.Context, op *pos.Op) error {
+	data, err := json.Marshal(op)
 	if err != nil {
 		return err
 	}
-	return j.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sales SET pr_id = ?, short_code = ?, status = ?, final = ?, data = ? WHERE id = ?`,
-			prID, code, s.Status, final, data, s.ID)
-		if err != nil {
-			return fmt.Errorf("sqlite: save sale %s: %w", s.ID, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return pos.ErrNotFound
-		}
-		return event(ctx, tx, s, note)
-	})
+	_, err = w.tx.ExecContext(ctx, `INSERT INTO ops (id, sale_id, pr_id, kind, state, terminal_id, created_at, data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET pr_id = excluded.pr_id, state = excluded.state, data = excluded.data`,
+		op.ID, op.SaleID, op.PaymentRequestID, op.Kind, op.State, op.TerminalID, ms(op.CreatedAt), data)
+	if err != nil {
+		return fmt.Errorf("sqlite: save op %s: %w", op.ID, err)
+	}
+	return nil
+}
+
+func (w txWriter) InsertKey(ctx context.Context, k *pos.KeyedRequest) error {
+	_, err := w.tx.ExecContext(ctx, `INSERT INTO request_keys (terminal_id, key, request_hash, sale_id, op_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		k.TerminalID, k.Key, k.RequestHash, nullable(k.SaleID), nullable(k.OpID), ms(k.CreatedAt))
+	if uniqueViolation(err) != "" {
+		return pos.ErrKeyUsed
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: record key: %w", err)
+	}
+	return nil
+}
+
+// nullable is NULL for "".
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // scanJSON decodes the "data" column of every row into a new T.
@@ -265,22 +320,6 @@ func (j *Journal) History(ctx context.Context, saleID string) ([]pos.Event, erro
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// SaveOp inserts or replaces an op.
-func (j *Journal) SaveOp(ctx context.Context, op *pos.Op) error {
-	data, err := json.Marshal(op)
-	if err != nil {
-		return err
-	}
-	_, err = j.db.ExecContext(ctx, `INSERT INTO ops (id, sale_id, pr_id, kind, state, terminal_id, created_at, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET pr_id = excluded.pr_id, state = excluded.state, data = excluded.data`,
-		op.ID, op.SaleID, op.PaymentRequestID, op.Kind, op.State, op.TerminalID, ms(op.CreatedAt), data)
-	if err != nil {
-		return fmt.Errorf("sqlite: save op %s: %w", op.ID, err)
-	}
-	return nil
 }
 
 // Op returns one op.

@@ -29,7 +29,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &pos.Sale{ID: "s1", TerminalID: "t", ExternalRef: "r", Value: 5, Status: pos.StatusPending}
-	if err := j.CreateSale(ctx, s); err != nil {
+	if err := j.Save(ctx, &pos.Change{Sale: s, NewSale: true, Note: "sale started"}); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()

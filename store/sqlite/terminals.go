@@ -11,15 +11,22 @@ import (
 	"github.com/centrapos/centrapos/pos"
 )
 
-// AddTerminal records a terminal with the hash of its token.
+// AddTerminal records a terminal with the hash of its token; a revoked
+// terminal with the same id is replaced.
 func (j *Journal) AddTerminal(ctx context.Context, t pos.Terminal, tokenHash []byte) error {
-	_, err := j.db.ExecContext(ctx, `INSERT INTO terminals (id, device_id, name, config_id, manager, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	res, err := j.db.ExecContext(ctx, `INSERT INTO terminals (id, device_id, name, config_id, manager, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET device_id = excluded.device_id, name = excluded.name, config_id = excluded.config_id,
+			manager = excluded.manager, token_hash = excluded.token_hash, created_at = excluded.created_at, revoked_at = NULL
+		WHERE terminals.revoked_at IS NOT NULL`,
 		t.ID, t.DeviceID, t.Name, t.ConfigID, t.Manager, tokenHash, ms(t.CreatedAt))
 	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
 		return pos.ErrDuplicate
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: add terminal %s: %w", t.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return pos.ErrDuplicate // a live terminal has this id
 	}
 	return nil
 }
@@ -79,20 +86,41 @@ func (j *Journal) RevokeTerminal(ctx context.Context, id string, at time.Time) e
 	return nil
 }
 
-// Idempotent returns the answer kept for a terminal's Idempotency-Key.
-func (j *Journal) Idempotent(ctx context.Context, terminalID, key string) (requestHash string, status int, body []byte, err error) {
-	err = j.db.QueryRowContext(ctx, `SELECT request_hash, status, body FROM idempotency WHERE terminal_id = ? AND key = ?`, terminalID, key).
-		Scan(&requestHash, &status, &body)
+// Keyed returns what is recorded of a till's Idempotency-Key.
+func (j *Journal) Keyed(ctx context.Context, terminalID, key string) (*pos.KeyedRequest, error) {
+	k := pos.KeyedRequest{TerminalID: terminalID, Key: key}
+	var saleID, opID sql.NullString
+	var status sql.NullInt64
+	var created int64
+	err := j.db.QueryRowContext(ctx, `SELECT request_hash, sale_id, op_id, status, body, created_at FROM request_keys WHERE terminal_id = ? AND key = ?`,
+		terminalID, key).Scan(&k.RequestHash, &saleID, &opID, &status, &k.Body, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = pos.ErrNotFound
+		return nil, pos.ErrNotFound
 	}
-	return
+	if err != nil {
+		return nil, err
+	}
+	k.SaleID, k.OpID, k.Status, k.CreatedAt = saleID.String, opID.String, int(status.Int64), time.UnixMilli(created).UTC()
+	return &k, nil
 }
 
-// SaveIdempotent keeps the answer to a terminal's Idempotency-Key; the
-// first answer kept stands.
-func (j *Journal) SaveIdempotent(ctx context.Context, terminalID, key, requestHash string, status int, body []byte, at time.Time) error {
-	_, err := j.db.ExecContext(ctx, `INSERT INTO idempotency (terminal_id, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`, terminalID, key, requestHash, status, body, ms(at))
-	return err
+// SaveAnswer keeps the answer to a keyed request; the first one stands.
+func (j *Journal) SaveAnswer(ctx context.Context, k *pos.KeyedRequest) error {
+	_, err := j.db.ExecContext(ctx, `INSERT INTO request_keys (terminal_id, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (terminal_id, key) DO UPDATE SET status = excluded.status, body = excluded.body
+		WHERE request_keys.status IS NULL AND request_keys.request_hash = excluded.request_hash`,
+		k.TerminalID, k.Key, k.RequestHash, k.Status, k.Body, ms(k.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("sqlite: keep answer: %w", err)
+	}
+	return nil
+}
+
+// PurgeKeys forgets the keys recorded before t.
+func (j *Journal) PurgeKeys(ctx context.Context, before time.Time) (int64, error) {
+	res, err := j.db.ExecContext(ctx, `DELETE FROM request_keys WHERE created_at < ?`, ms(before))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: purge keys: %w", err)
+	}
+	return res.RowsAffected()
 }
