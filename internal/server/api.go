@@ -101,6 +101,13 @@ func (s *Server) listSales(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := pos.SaleFilter{From: from, To: to, Status: pos.Status(q.Get("status")), TerminalID: q.Get("terminal"), Limit: 200}
+	switch q.Get("open") {
+	case "", "false":
+	case "true":
+		f.Open = true // not final: what a till reloading mid-sale takes up again
+	default:
+		return &pos.Error{Code: pos.EInvalid, Field: "open", Message: "true or false"}
+	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 1000 {

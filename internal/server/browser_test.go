@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/centrapos/centrapos/pos"
+	"github.com/centrapos/centrapos/sandbox"
 )
 
 // browserZone is the browser's own time zone in the tests: UTC-10, a day
@@ -103,6 +104,14 @@ func (b tab) until(js string) {
 		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText"))
 		b.t.Fatalf("browser: waiting for %s: %v\npage:\n%s", js, err, text)
 	}
+}
+
+// twoClicks clicks sel twice as a person double-clicking does: two
+// clicks in a row, the second while the first's request is in flight.
+func (b tab) twoClicks(sel string) {
+	b.t.Helper()
+	b.do(chromedp.Click(chromedp.CSS(sel)))
+	b.do(chromedp.Click(chromedp.CSS(sel)))
 }
 
 func (b tab) text(sel string) string {
@@ -267,4 +276,67 @@ func latest(t *testing.T, e *env) *pos.Sale {
 		t.Fatalf("no sale: %v", err)
 	}
 	return sales[0]
+}
+
+// TestBrowserOncePerPress: a double click on Pay by QR makes one sale and
+// one Payment Request; a reload mid-sale brings the sale back with its QR
+// code and Cancel button; a double click on Refund refunds once, and the
+// form is cleared after it.
+func TestBrowserOncePerPress(t *testing.T) {
+	e := setup(t)
+	cashier := tab{t, browser(t)}
+	cashier.do(chromedp.Navigate(e.baseURL + e.srv.LoginLink("till-1")))
+	cashier.do(chromedp.WaitVisible(chromedp.CSS("#sale-form")))
+
+	// Centrapay is slow to answer, so the second click lands while the
+	// first is in flight
+	slow := func(path string) {
+		if err := e.sb.AddFault(sandbox.Fault{Method: "POST", Path: path, Kind: sandbox.FaultLatency, DelayMs: 1000, Count: 2}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a request still held by the latency is let go before the servers close
+	t.Cleanup(func() { e.fake.Advance(time.Minute) })
+	waiting := func() {
+		ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+		defer cancel()
+		if !e.fake.BlockUntil(1, ctx.Done()) {
+			t.Fatal("no request reached the sandbox")
+		}
+	}
+	slow("/api/payment-requests")
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "21.00"))
+	cashier.twoClicks("#pay-qr")
+	waiting()
+	e.fake.Advance(time.Second)
+	cashier.until(statusIs("sale-status", "pending"))
+	cashier.until(`!document.getElementById("pay-qr").disabled`)
+	if sales, _ := e.j.Sales(e.ctx, pos.SaleFilter{}); len(sales) != 1 || len(e.sb.Ledger().Requests) != 1 {
+		t.Fatalf("double click on Pay by QR: %d sales, %d payment requests; want 1 and 1", len(sales), len(e.sb.Ledger().Requests))
+	}
+	sale := latest(t, e)
+
+	cashier.do(chromedp.Reload())
+	cashier.until(`!document.getElementById("current").hidden && !document.getElementById("sale-qr").hidden && document.getElementById("sale-qr").naturalWidth > 0`)
+	if got := cashier.text("#sale-ref"); got != sale.ExternalRef {
+		t.Errorf("after reload: sale %q, want %q", got, sale.ExternalRef)
+	}
+	cashier.until(`!document.getElementById("cancel").hidden`)
+
+	e.sb.PatronPay(sale.PaymentRequest.ID, "", 0)
+	e.tick()
+	cashier.until(statusIs("sale-status", "paid"))
+
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#refund-code"), sale.PaymentRequest.ShortCode))
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#refund-amount"), "3.00"))
+	slow("/api/payment-requests/*/refund")
+	cashier.twoClicks("#refund-submit")
+	waiting()
+	e.fake.Advance(time.Second)
+	cashier.until(`document.getElementById("refund-result").textContent.startsWith("Refunded $3.00")`)
+	cashier.until(`document.getElementById("refund-code").value === "" && document.getElementById("refund-amount").value === ""`)
+	refunds, err := e.j.Ops(e.ctx, pos.OpFilter{Kind: pos.OpRefund})
+	if err != nil || len(refunds) != 1 || e.sb.Ledger().Requests[0].Refunded != 300 {
+		t.Errorf("double click on Refund: %d refunds journaled, %d refunded at Centrapay; want 1 and 300", len(refunds), e.sb.Ledger().Requests[0].Refunded)
+	}
 }

@@ -48,17 +48,63 @@ function uuid() {
   return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
 }
 
-async function api(method, path, body) {
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+// api calls the terminal API. A POST carries key, the Idempotency-Key of
+// the user's intent: when the network fails or the server answers that
+// the same request is still running (409 in_progress) or unavailable,
+// the very same request is sent again, so one press is one sale or one
+// refund however often it is retried.
+async function api(method, path, body, key) {
   const opts = { method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
   if (body !== undefined) {
     opts.headers["Content-Type"] = "application/json";
-    opts.headers["Idempotency-Key"] = uuid();
+    opts.headers["Idempotency-Key"] = key || uuid();
     opts.body = JSON.stringify(body);
   }
-  const res = await fetch(path, opts);
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(data.detail || res.statusText);
-  return data;
+  for (let attempt = 1; ; attempt++) {
+    let res;
+    try {
+      res = await fetch(path, opts);
+    } catch (e) { // no answer: the server may have done it; ask again with the same key
+      if (body === undefined || attempt >= 8) throw new Error("The server did not answer. Check the connection and try again: it will not be charged twice.");
+      await sleep(Math.min(250 * attempt, 2000));
+      continue;
+    }
+    const data = await res.json().catch(() => ({}));
+    if (body !== undefined && attempt < 8 && (data.code === "in_progress" || res.status === 502 || res.status === 503 || res.status === 504)) {
+      await sleep(1000 * (parseInt(res.headers.get("Retry-After"), 10) || 1));
+      continue;
+    }
+    if (!res.ok) throw new Error(data.detail || res.statusText);
+    return data;
+  }
+}
+
+// intent returns the Idempotency-Key of what the user is asking for: the
+// same key while they ask for the same thing (a retry after an error), a
+// new one when they ask for something else. done() forgets it.
+function intentKeeper() {
+  let current = null;
+  return {
+    key(body) {
+      const json = JSON.stringify(body);
+      if (!current || current.json !== json) current = { json, key: uuid() };
+      return current.key;
+    },
+    done() { current = null; },
+  };
+}
+
+const saleIntent = intentKeeper();
+const refundIntent = intentKeeper();
+
+// busy disables the buttons while a request they started is in flight, so
+// a double press sends one request.
+async function busy(buttons, fn) {
+  if (buttons.some((b) => b.disabled)) return;
+  for (const b of buttons) b.disabled = true;
+  try { return await fn(); } finally { for (const b of buttons) b.disabled = false; }
 }
 
 let current = null;
@@ -95,12 +141,15 @@ async function startSale(flow) {
     if (items.some((i) => i.name === "" || i.price === null)) { $("form-error").textContent = "Each item needs a name and a price"; return; }
     body.lineItems = items.map((i) => ({ name: i.name, qty: i.qty, price: String(i.price) }));
   }
-  try {
-    const sale = await api("POST", "/api/v1/sales", body);
-    follow(sale);
-  } catch (e) {
-    $("form-error").textContent = e.message;
-  }
+  await busy([$("pay-qr"), $("pay-barcode")], async () => {
+    try {
+      const sale = await api("POST", "/api/v1/sales", body, saleIntent.key(body));
+      saleIntent.done();
+      follow(sale);
+    } catch (e) {
+      $("form-error").textContent = e.message;
+    }
+  });
 }
 
 function follow(sale) {
@@ -175,8 +224,11 @@ function render(sale) {
 
 async function cancelSale() {
   if (!current) return;
-  try { render(await api("POST", "/api/v1/sales/" + current.id + "/cancel", {})); }
-  catch (e) { $("sale-reason").textContent = e.message; }
+  const id = current.id;
+  await busy([$("cancel")], async () => {
+    try { render(await api("POST", "/api/v1/sales/" + id + "/cancel", {}, "cancel-" + id)); }
+    catch (e) { $("sale-reason").textContent = e.message; }
+  });
 }
 
 function newSale() {
@@ -198,15 +250,32 @@ async function refund(ev) {
   const code = $("refund-code").value.trim();
   const body = { value, reason: $("refund-reason").value.trim() };
   if (/^cp[-\s]?/i.test(code)) body.shortCode = code; else body.externalRef = code;
-  try {
-    const op = await api("POST", "/api/v1/refunds", body);
+  await busy([$("refund-submit")], async () => {
     out.className = "";
-    out.textContent = op.state === "succeeded" ? "Refunded $" + money(op.amount) + " (" + op.id + ")" : "Refund " + op.state + ": " + (op.message || "");
-    loadToday();
-  } catch (e) {
-    out.className = "error";
-    out.textContent = e.message;
-  }
+    out.textContent = "Refunding $" + money(value) + "…";
+    try {
+      const op = await api("POST", "/api/v1/refunds", body, refundIntent.key(body));
+      refundIntent.done();
+      out.textContent = op.state === "succeeded"
+        ? "Refunded $" + money(op.amount) + " of " + code + " (" + op.id + ")"
+        : "Refund of $" + money(op.amount) + " sent; Centrapay has not confirmed it yet (" + op.id + "): it is retried until it answers";
+      $("refund-form").reset(); // done: the next refund starts from an empty form
+      loadToday();
+    } catch (e) {
+      out.className = "error";
+      out.textContent = e.message;
+    }
+  });
+}
+
+// resume takes up this till's open sale after a reload, with its QR code,
+// status and Cancel button.
+async function resume() {
+  const q = "?open=true&limit=1&terminal=" + encodeURIComponent(document.body.dataset.terminal);
+  try {
+    const list = await api("GET", "/api/v1/sales" + q);
+    if (list.items && list.items.length) follow(list.items[0]);
+  } catch (e) { /* nothing to take up */ }
 }
 
 // zoned formats times in the store's time zone (the server's --timezone),
@@ -262,4 +331,5 @@ document.addEventListener("DOMContentLoaded", () => {
   $("done").onclick = newSale;
   $("refund-form").onsubmit = refund;
   loadToday();
+  resume();
 });
