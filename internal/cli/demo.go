@@ -61,9 +61,21 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	sbSrv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 	go sbSrv.Serve(sbLn)
 	defer sbSrv.Close()
+	// the POS server reaches the sandbox over loopback: the client sends
+	// its API key in clear only to a loopback address, while phones on the
+	// LAN use --sandbox-listen
+	apiURL := sbURL
+	if ip := sbLn.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+		loop, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("demo: sandbox loopback listener: %w", err)
+		}
+		go sbSrv.Serve(loop)
+		apiURL = "http://" + loop.Addr().String()
+	}
 
 	seed := sb.Seed()
-	a, err := startApp(ctx, appConfig{DB: filepath.Join(*dir, "centrapos.db"), Listen: *listen, CentrapayURL: sbURL,
+	a, err := startApp(ctx, appConfig{DB: filepath.Join(*dir, "centrapos.db"), Listen: *listen, CentrapayURL: apiURL,
 		APIKey: seed.APIKey, MerchantAccountID: seed.MerchantAccountID, MerchantName: "Centrapay Café", Currency: "NZD",
 		RateLimit: 200, TimeZone: "Pacific/Auckland", Logger: logger})
 	if err != nil {
