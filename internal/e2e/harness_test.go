@@ -472,8 +472,9 @@ type saleView struct {
 	Reason         string `json:"reason"`
 	Refunded       int64  `json:"refunded"`
 	PaymentRequest *struct {
-		ID     string `json:"id"`
-		Status string `json:"status"`
+		ID        string `json:"id"`
+		ShortCode string `json:"shortCode"`
+		Status    string `json:"status"`
 	} `json:"paymentRequest"`
 	Refunds   []struct{ State string } `json:"refunds"`
 	CreatedAt time.Time                `json:"createdAt"`
