@@ -170,6 +170,10 @@ func TestRefundPermissions(t *testing.T) {
 	if who["till-2"] != 1 || who["manager"] != 2 {
 		t.Errorf("refunds by terminal %v", who)
 	}
+	csv := string(e.do("GET", "/api/v1/reports/transactions?day=today&format=csv", "manager", nil).body)
+	if !strings.Contains(csv, ",till-2,") || !strings.Contains(csv, ",op-7\n") {
+		t.Errorf("the CSV does not say who asked for the refund:\n%s", csv)
+	}
 }
 
 // TestRevokeEndsStreams: revoking a terminal ends its open event streams.

@@ -153,7 +153,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 // a spreadsheet can add up, and a number is no formula.
 func writeCSV(w http.ResponseWriter, rep *pos.Report) error {
 	c := csv.NewWriter(w)
-	c.Write([]string{"kind", "id", "created_at", "terminal", "external_ref", "short_code", "status", "value", "currency", "paid", "asset_types", "paid_by", "refunded", "reason"})
+	c.Write([]string{"kind", "id", "created_at", "terminal", "external_ref", "short_code", "status", "value", "currency", "paid", "asset_types", "paid_by", "refunded", "reason", "operator"})
 	for _, s := range rep.Transactions {
 		var types, descs []string
 		for _, p := range s.PaidBy {
@@ -164,11 +164,11 @@ func writeCSV(w http.ResponseWriter, rep *pos.Report) error {
 			code = s.PaymentRequest.ShortCode
 		}
 		c.Write([]string{"sale", s.ID, s.CreatedAt.UTC().Format(time.RFC3339), csvText(s.TerminalID), csvText(s.ExternalRef), csvText(code), string(s.Status),
-			Money(s.Value), csvText(s.Currency), Money(s.Paid()), csvText(strings.Join(types, " ")), csvText(strings.Join(descs, "; ")), Money(s.Refunded), csvText(s.Reason)})
+			Money(s.Value), csvText(s.Currency), Money(s.Paid()), csvText(strings.Join(types, " ")), csvText(strings.Join(descs, "; ")), Money(s.Refunded), csvText(s.Reason), csvText(s.OperatorID)})
 	}
 	for _, op := range rep.Refunds {
 		c.Write([]string{"refund", op.ID, op.CreatedAt.UTC().Format(time.RFC3339), csvText(op.TerminalID), op.SaleID, csvText(op.PaymentRequestID), string(op.State),
-			Money(op.Amount), csvText(op.Currency), "", "", "", Money(op.Amount), csvText(op.Reason)})
+			Money(op.Amount), csvText(op.Currency), "", "", "", Money(op.Amount), csvText(op.Reason), csvText(op.OperatorID)})
 	}
 	c.Flush()
 	return c.Error()
