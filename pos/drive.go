@@ -51,6 +51,9 @@ func (e *Engine) drive(ctx context.Context, id string) (time.Time, error) {
 // poll reads the request and applies what it says. After a void has
 // answered, a request still new is polled until Centrapay moves it on.
 func (e *Engine) poll(ctx context.Context, s *Sale, voided bool) (time.Time, error) {
+	if e.at("poll:sending") {
+		return time.Time{}, errAbandoned
+	}
 	pr, _, err := e.cp.Get(ctx, s.PaymentRequest.ID)
 	if e.at("poll:answered") {
 		return time.Time{}, errAbandoned
@@ -191,6 +194,9 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 		if !known && v == s.Value && pr.TerminalID == s.TerminalID && !pr.CreatedAt.Before(s.CreatedAt.Add(-time.Minute)) {
 			found = append(found, *pr)
 		}
+	}
+	if e.at("lookup:answered") {
+		return time.Time{}, errAbandoned
 	}
 	if len(found) == 0 {
 		if now.Before(s.TimeoutAt) {

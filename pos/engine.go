@@ -45,6 +45,13 @@ type Config struct {
 	PollInterval      time.Duration       // default 1 s
 	MaxBackoff        time.Duration       // between retries of an unknown outcome; default 30 s
 	ObserveLag        func(time.Duration) // optional: how late each piece of work starts (a metric)
+
+	// Crash is for crash tests (store/journaltest): it is called at every
+	// journal write (before and after it) and every Centrapay call
+	// boundary (before the call, after its answer) with the point's name;
+	// when it returns true the engine does nothing more, as if its process
+	// had died there. Nil in production.
+	Crash func(point string) bool
 }
 
 // Engine runs the payment protocol. It is safe for concurrent use. Call
@@ -110,7 +117,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	return &Engine{cfg: cfg, clk: cfg.Clock, j: cfg.Journal, cp: cfg.Centrapay, log: cfg.Logger,
 		due: map[string]time.Time{}, running: map[string]bool{},
-		subs: map[int]subscriber{}, wake: make(chan struct{}, 1)}, nil
+		subs: map[int]subscriber{}, wake: make(chan struct{}, 1), crash: cfg.Crash}, nil
 }
 
 // Journal returns the engine's journal, for reads.

@@ -40,7 +40,8 @@ var (
 )
 
 // Open connects to the database at url (postgres://…) and brings its
-// schema up to date.
+// schema up to date. It refuses a server that could lose a committed
+// transaction in a crash (checkDurability).
 func Open(ctx context.Context, url string) (*Journal, error) {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
@@ -50,12 +51,49 @@ func Open(ctx context.Context, url string) (*Journal, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
+	if err := checkDurability(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	j := &Journal{pool: pool}
 	if err := j.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
 	return j, nil
+}
+
+// checkDurability refuses a server on which a transaction whose COMMIT
+// has returned could still be lost in a crash or a power cut. The engine
+// calls Centrapay only once the intent is committed: a commit that does
+// not last is a payment action nobody remembers. The settings are read
+// as the pool's sessions see them, so a per-role, per-database or
+// connection-string (options=-c …) setting counts, and are checked when
+// the journal opens, not again.
+func checkDurability(ctx context.Context, pool *pgxpool.Pool) error {
+	var fsync, synchronousCommit string
+	err := pool.QueryRow(ctx, `SELECT current_setting('fsync'), current_setting('synchronous_commit')`).Scan(&fsync, &synchronousCommit)
+	if err != nil {
+		return fmt.Errorf("postgres: read the durability settings: %w", err)
+	}
+	return durabilityError(fsync, synchronousCommit)
+}
+
+// durabilityError says, in an operator's words, what is wrong with the
+// server's settings (as SHOW spells them); nil when nothing is.
+// synchronous_commit may be on, local, remote_write or remote_apply: all
+// of them wait for the commit to be flushed on the server itself.
+func durabilityError(fsync, synchronousCommit string) error {
+	if fsync != "on" {
+		return fmt.Errorf("postgres: PostgreSQL runs with fsync=%s: a crash or power cut of its machine could lose or corrupt "+
+			"committed payments; set fsync=on in postgresql.conf", fsync)
+	}
+	if synchronousCommit == "off" {
+		return errors.New("postgres: PostgreSQL runs with synchronous_commit=off: a committed payment intent could be lost in a crash; " +
+			"set synchronous_commit=on (for centrapos alone: ALTER ROLE <its user> SET synchronous_commit = on, " +
+			"or add options=-c%20synchronous_commit%3Don to the --db URL)")
+	}
+	return nil
 }
 
 // Close closes the connections.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,19 @@ import (
 // database); when it cannot be reached the test is skipped, or fails if
 // $CENTRAPOS_REQUIRE_POSTGRES is set.
 func open(t *testing.T) *postgres.Journal {
+	t.Helper()
+	j, err := postgres.Open(context.Background(), schemaURL(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
+}
+
+// schemaURL returns the URL of a schema of the test's own, dropped after
+// it, with params added to the URL's query; it skips (or fails) as open
+// does when no PostgreSQL answers.
+func schemaURL(t *testing.T, params url.Values) string {
 	t.Helper()
 	base := os.Getenv("CENTRAPOS_POSTGRES_URL")
 	if base == "" {
@@ -47,13 +61,13 @@ func open(t *testing.T) *postgres.Journal {
 	u, _ := url.Parse(base)
 	q := u.Query()
 	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	j, err := postgres.Open(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
+	for k, vs := range params {
+		q[k] = vs
 	}
-	t.Cleanup(func() { j.Close() })
-	return j
+	// pgx reads a '+' in the query as itself, not as a space: spaces
+	// (as in options=-c%20name%3Dvalue) are sent as %20
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	return u.String()
 }
 
 func TestConformance(t *testing.T) {
@@ -78,4 +92,8 @@ func TestTerminalList(t *testing.T) {
 	if list, _ := j.Terminals(ctx); len(list) != 1 || !list[0].Revoked {
 		t.Errorf("list: %+v", list)
 	}
+}
+
+func TestCrashAtEveryWrite(t *testing.T) {
+	journaltest.Crash(t, func(t *testing.T) pos.Journal { return open(t) })
 }

@@ -45,3 +45,14 @@ func TestReopenKeepsEverything(t *testing.T) {
 		t.Error("an empty path opened")
 	}
 }
+
+func TestCrashAtEveryWrite(t *testing.T) {
+	journaltest.Crash(t, func(t *testing.T) pos.Journal {
+		j, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "journal.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { j.Close() })
+		return j
+	})
+}
