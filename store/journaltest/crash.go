@@ -214,7 +214,9 @@ func (r *crashRig) start(ref string, edit func(*pos.SaleInput)) {
 }
 
 func (r *crashRig) barcodeSale(ref, scenario string, preAuth bool) {
-	r.start(ref, func(in *pos.SaleInput) { in.Flow, in.Barcode, in.PreAuth = pos.FlowBarcode, r.barcode(scenario), preAuth })
+	r.start(ref, func(in *pos.SaleInput) {
+		in.Flow, in.Barcode, in.PreAuth = pos.FlowBarcode, r.barcode(scenario), preAuth
+	})
 }
 
 // script rings up eight sales, one per path through the protocol.
@@ -256,7 +258,9 @@ func (r *crashRig) script() {
 	r.tick(1)
 	if s := r.sale("CR-7"); s != nil {
 		lines := []centrapay.LineItem{{Name: "fuel", Qty: "1", Price: centrapay.Int64BigNumber(400)}}
-		r.do(func() { r.eng.Confirm(r.ctx, s.ID, pos.ConfirmInput{InvoiceRef: "INV-7", LineItems: lines, IdempotencyKey: "cf-7"}) })
+		r.do(func() {
+			r.eng.Confirm(r.ctx, s.ID, pos.ConfirmInput{InvoiceRef: "INV-7", LineItems: lines, IdempotencyKey: "cf-7"})
+		})
 		r.do(func() { r.eng.Release(r.ctx, s.ID) })
 	}
 	// 8. paid between two polls, then cancelled: the void refunds it
@@ -348,4 +352,3 @@ func (r *crashRig) check() {
 		}
 	}
 }
-
