@@ -61,6 +61,7 @@ func (e *Engine) poll(ctx context.Context, s *Sale, voided bool) (time.Time, err
 	now := e.clk.Now()
 	switch {
 	case err == nil:
+		e.clear("s:" + s.ID)
 		before := s.Status
 		changed := e.apply(s, pr)
 		if changed || before != s.Status {
@@ -81,12 +82,38 @@ func (e *Engine) poll(ctx context.Context, s *Sale, voided bool) (time.Time, err
 		return e.startVoid(ctx, s, "voided: its status could not be learned ("+err.Error()+")")
 	default:
 		code, msg := refusal(err)
+		voids, err := e.j.Ops(ctx, OpFilter{SaleID: s.ID, Kind: OpVoid})
+		if err != nil {
+			return time.Time{}, err
+		}
+		if voided || len(voids) >= maxVoids {
+			// refused again: no new void (a refusal that lasts, such as a
+			// revoked key, would journal one a poll), ask again later
+			return e.refusedAgain(ctx, s, msg, "poll refused again: "+code)
+		}
 		s.Status, s.Reason = StatusResolving, msg
 		if err := e.save(ctx, s, "poll refused: "+code); err != nil {
 			return time.Time{}, err
 		}
 		return e.startVoid(ctx, s, "voided: Centrapay refused to tell its status ("+code+")")
 	}
+}
+
+// maxVoids caps the void ops journaled for one sale: more would be a
+// loop, not a retry.
+const maxVoids = 3
+
+// refusedAgain keeps s resolving with the refusal's message for the
+// cashier and asks again after a backoff that grows while it lasts.
+func (e *Engine) refusedAgain(ctx context.Context, s *Sale, msg, note string) (time.Time, error) {
+	n := e.strike("s:" + s.ID)
+	if s.Status != StatusResolving || s.Reason != msg {
+		s.Status, s.Reason = StatusResolving, msg
+		if err := e.save(ctx, s, note); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return e.clk.Now().Add(e.backoff(n)), nil
 }
 
 // unknownAgain marks s resolving and asks again after a backoff.
@@ -174,7 +201,8 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 			if centrapay.IsUnknownOutcome(err) {
 				return e.unknownAgainAfter(ctx, s, op.Attempts+1, "read of the created request unknown: "+err.Error())
 			}
-			return time.Time{}, fmt.Errorf("read %s: %w", op.PaymentRequestID, err)
+			code, msg := refusal(err)
+			return e.refusedAgain(ctx, s, msg, "read of the created request refused: "+code)
 		}
 		return e.adopt(ctx, s, op, pr, "adopted request "+pr.ID+" its create recorded")
 	}
@@ -184,7 +212,8 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 			if centrapay.IsUnknownOutcome(err) {
 				return e.unknownAgainAfter(ctx, s, op.Attempts+1, "lookup by externalRef unknown: "+err.Error())
 			}
-			return time.Time{}, fmt.Errorf("look up %s: %w", s.ExternalRef, err)
+			code, msg := refusal(err)
+			return e.refusedAgain(ctx, s, msg, "lookup by externalRef refused: "+code)
 		}
 		known, err := e.j.KnownRequest(ctx, pr.ID)
 		if err != nil {

@@ -3,6 +3,7 @@ package pos
 import (
 	"context"
 	"crypto/rand"
+	mrand "math/rand/v2"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -73,6 +74,9 @@ type Engine struct {
 
 	crash func(point string) bool // tests: abandon the engine at point
 	dead  bool
+
+	watch   *watch         // the Centrapay client, watched for a refused key
+	strikes map[string]int // work key → refusals or errors in a row, for backoff
 }
 
 type subscriber struct {
@@ -115,9 +119,12 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg, clk: cfg.Clock, j: cfg.Journal, cp: cfg.Centrapay, log: cfg.Logger,
-		due: map[string]time.Time{}, running: map[string]bool{},
-		subs: map[int]subscriber{}, wake: make(chan struct{}, 1), crash: cfg.Crash}, nil
+	e := &Engine{cfg: cfg, clk: cfg.Clock, j: cfg.Journal, log: cfg.Logger,
+		due: map[string]time.Time{}, running: map[string]bool{}, strikes: map[string]int{},
+		subs: map[int]subscriber{}, wake: make(chan struct{}, 1), crash: cfg.Crash}
+	e.watch = &watch{cp: cfg.Centrapay, e: e}
+	e.cp = e.watch
+	return e, nil
 }
 
 // Journal returns the engine's journal, for reads.
@@ -209,8 +216,13 @@ func (e *Engine) work(ctx context.Context, key string) {
 		next, err = e.resend(ctx, id)
 	}
 	if err != nil && !errors.Is(err, errAbandoned) {
-		e.log.Error("pos work", "key", key, "err", err)
-		next = e.clk.Now().Add(e.cfg.PollInterval)
+		n := e.strike("error " + key)
+		if n == 1 || n%10 == 0 { // not a line a second while it lasts
+			e.log.Error("pos work", "key", key, "err", err, "in a row", n)
+		}
+		next = e.clk.Now().Add(e.backoff(n))
+	} else if err == nil {
+		e.clear("error " + key)
 	}
 	if !next.IsZero() {
 		e.schedule(key, next)
@@ -382,8 +394,26 @@ func newID(prefix string) string {
 	return prefix + base32.HexEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])
 }
 
-// backoff is the wait before retry n (0-based) of an unknown outcome.
+// backoff is the wait before retry n (0-based) of an unknown outcome or
+// a refusal: exponential from the poll interval, at most MaxBackoff, and
+// up to a fifth longer at random, so sales refused together are not
+// retried together.
 func (e *Engine) backoff(n int) time.Duration {
-	d := e.cfg.PollInterval << min(n, 10)
-	return min(d, e.cfg.MaxBackoff)
+	d := min(e.cfg.PollInterval<<min(n, 10), e.cfg.MaxBackoff)
+	return d + time.Duration(mrand.Int64N(int64(d)/5+1))
+}
+
+// strike counts one more refusal or error in a row for work key.
+func (e *Engine) strike(key string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.strikes[key]++
+	return e.strikes[key]
+}
+
+// clear forgets work key's refusals: it went well.
+func (e *Engine) clear(key string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.strikes, key)
 }

@@ -38,7 +38,7 @@ var messages = map[centrapay.ErrorCode]string{
 	centrapay.ErrMerchantNotAuthorized:        "this terminal may not answer that condition",
 	centrapay.ErrPatronNotAuthorized:          "the patron must answer that condition",
 	centrapay.ErrorCode("RESOURCE_NOT_FOUND"): "Centrapay has no such payment request for this merchant",
-	centrapay.ErrUnauthorized:                 "Centrapay refused the API key: check the server's configuration",
+	centrapay.ErrUnauthorized:                 "Centrapay refused the API key: call the manager (the server needs a working key)",
 }
 
 // refusal returns Centrapay's code and a cashier's message for a known

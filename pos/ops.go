@@ -196,8 +196,9 @@ func (e *Engine) finish(ctx context.Context, op *Op) (*Op, error) {
 		}
 		e.schedule("o:"+op.ID, e.clk.Now().Add(e.backoff(op.Attempts)))
 		return op, nil
-	case errors.Is(err, centrapay.ErrConditionAlreadySet) && (op.Kind == OpAccept || op.Kind == OpDecline):
-		op.State = OpSucceeded // a retry of an answer that had landed
+	case errors.Is(err, centrapay.ErrConditionAlreadySet) && (op.Kind == OpAccept || op.Kind == OpDecline),
+		errors.Is(err, centrapay.ErrPreAuthReleased) && op.Kind == OpRelease: // released: what was asked
+		op.State = OpSucceeded // a retry of an answer or a release that had landed
 	default:
 		op.Error, op.Message = refusal(err)
 		op.State = OpFailed
@@ -214,6 +215,11 @@ func (e *Engine) finish(ctx context.Context, op *Op) (*Op, error) {
 		}
 	}
 	if err := e.commit(ctx, c); err != nil {
+		if !errors.Is(err, errAbandoned) {
+			// the outcome is not journaled: the op stays pending, and is
+			// sent again (with its own key) rather than left to a restart
+			e.schedule("o:"+op.ID, e.clk.Now().Add(e.backoff(op.Attempts)))
+		}
 		return nil, err
 	}
 	if op.Kind == OpAccept || op.Kind == OpDecline {

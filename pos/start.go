@@ -155,6 +155,11 @@ func (e *Engine) StartSale(ctx context.Context, in SaleInput) (*Sale, error) {
 		return nil, errAbandoned
 	}
 	if err := e.createAnswered(ctx, s, op, pr, err); err != nil {
+		if !errors.Is(err, errAbandoned) && ErrorCode(err) != ERefused {
+			// the outcome is not journaled: the sale is driven from its
+			// journaled intent (its request found by externalRef)
+			e.schedule("s:"+s.ID, e.clk.Now())
+		}
 		return nil, err
 	}
 	return s.clone(), nil

@@ -93,7 +93,9 @@ func (b tab) until(js string) {
 	// page that reloads itself is polled again
 	var err error
 	for range 50 {
-		_, err = chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond)))
+		// an element not there yet (a page still loading) is "not yet"
+		guarded := "(() => { try { return !!(" + js + "); } catch (e) { return false; } })()"
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](guarded, chromedp.WithPollingInterval(50*time.Millisecond)))
 		if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "(-32000)") {
 			break
 		}

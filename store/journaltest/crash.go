@@ -262,6 +262,9 @@ func (r *crashRig) script() {
 			r.eng.Confirm(r.ctx, s.ID, pos.ConfirmInput{InvoiceRef: "INV-7", LineItems: lines, IdempotencyKey: "cf-7"})
 		})
 		r.do(func() { r.eng.Release(r.ctx, s.ID) })
+		if s := r.sale("CR-7"); s.PaymentRequest != nil && s.PaymentRequest.PreAuthStatus != centrapay.PreAuthReleased {
+			r.do(func() { r.eng.Release(r.ctx, s.ID) }) // the till presses again
+		}
 	}
 	// 8. paid between two polls, then cancelled: the void refunds it
 	r.start("CR-8", nil)
@@ -322,7 +325,7 @@ func (r *crashRig) check() {
 			t.Fatal(err)
 		}
 		var refundOps, confirmed int64
-		confirms := 0
+		confirms, released := 0, 0
 		for _, op := range ops {
 			if op.State == pos.OpPending {
 				t.Errorf("sale %s: %s op %s still pending", s.ExternalRef, op.Kind, op.ID)
@@ -336,6 +339,8 @@ func (r *crashRig) check() {
 			case pos.OpConfirm:
 				confirmed += op.Amount
 				confirms++
+			case pos.OpRelease:
+				released++
 			}
 		}
 		if refundOps != s.Refunded {
@@ -346,6 +351,9 @@ func (r *crashRig) check() {
 			if a == "confirmation" {
 				atCentrapay++
 			}
+		}
+		if released > 0 && s.PaymentRequest.PreAuthStatus != centrapay.PreAuthReleased {
+			t.Errorf("sale %s: pre-auth %q after its release", s.ExternalRef, s.PaymentRequest.PreAuthStatus)
 		}
 		if confirmed != s.Confirmed || confirms != atCentrapay {
 			t.Errorf("sale %s: %d confirmations journaled (%d), the sale says %d, Centrapay has %d", s.ExternalRef, confirms, confirmed, s.Confirmed, atCentrapay)
