@@ -3,12 +3,12 @@ package pos
 import (
 	"context"
 	"crypto/rand"
-	mrand "math/rand/v2"
 	"encoding/base32"
 	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
+	mrand "math/rand/v2"
 	"sync"
 	"time"
 
