@@ -270,6 +270,11 @@ func TestPreAuth(t *testing.T) {
 	if rel, err := r.eng.Release(r.ctx, s.ID); err != nil || rel.State != pos.OpSucceeded {
 		t.Errorf("release: %+v %v", rel, err)
 	}
+	// a second press (or a resend whose first answer was lost) finds it
+	// released: what was asked
+	if rel, err := r.eng.Release(r.ctx, s.ID); err != nil || rel.State != pos.OpSucceeded {
+		t.Errorf("second release: %+v %v", rel, err)
+	}
 	s = r.sale(s.ID)
 	if s.Confirmed != 600 || s.Refunded != 100 || s.PaymentRequest.PreAuthStatus != "released" {
 		t.Errorf("after confirm, refund, release: %+v", s)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 	_ "time/tzdata" // time zones for receipts on machines without a zone database
 
@@ -125,6 +126,18 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 		Logger: cfg.Logger, Registry: srvReg, Secure: cfg.TLSCert != "", Location: loc})
 	if err != nil {
 		return fail(err)
+	}
+	// a harmless call first: a key Centrapay refuses stops the start here,
+	// with words an operator can act on; no answer only warns (Centrapay
+	// may be down for a while, and the engine retries)
+	check, cancelCheck := context.WithTimeout(ctx, 30*time.Second)
+	err = a.eng.CheckCentrapay(check)
+	cancelCheck()
+	switch pos.ErrorCode(err) {
+	case pos.ERefused:
+		return fail(fmt.Errorf("%s (Centrapay at %s)", strings.TrimPrefix(err.Error(), "pos: "), cfg.CentrapayURL))
+	case pos.EUnavailable:
+		cfg.Logger.Warn("Centrapay did not answer the start-up check; starting anyway, the engine retries", "url", cfg.CentrapayURL, "err", err)
 	}
 	if err := a.eng.Recover(ctx); err != nil {
 		return fail(err)

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/centrapos/centrapos/internal/cli"
+	"github.com/centrapos/centrapos/sandbox"
 )
 
 func run(t *testing.T, args ...string) (string, string, error) {
@@ -31,6 +33,37 @@ func TestServeRefusesWithoutAKey(t *testing.T) {
 	}
 	if _, _, err := run(t, "serve", "--api-key-file", filepath.Join(t.TempDir(), "missing")); err == nil || !strings.Contains(err.Error(), "read API key") {
 		t.Errorf("serve with a missing key file: %v", err)
+	}
+}
+
+// TestServeRefusesARefusedKey: serve checks the key with Centrapay before
+// it starts, and says so when Centrapay refuses it.
+func TestServeRefusesARefusedKey(t *testing.T) {
+	sb, err := sandbox.New(sandbox.Config{RateLimit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb)
+	defer srv.Close()
+	t.Setenv("CENTRAPAY_API_KEY", "not-a-key-centrapay-knows")
+	_, _, err = run(t, "serve", "--db", filepath.Join(t.TempDir(), "j.db"), "--merchant-account-id", sb.Seed().MerchantAccountID,
+		"--centrapay-url", srv.URL, "--listen", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "refused the API key") || strings.Contains(err.Error(), "not-a-key") {
+		t.Errorf("serve with a key Centrapay refuses: %v", err)
+	}
+}
+
+// TestTerminalReadded: a revoked terminal id may be added again, with a
+// new token.
+func TestTerminalReadded(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "j.db")
+	for range 2 {
+		if out, _, err := run(t, "terminal", "add", "--db", db, "--id", "till-5", "--config-id", "mc_1"); err != nil || !strings.Contains(out, "cpt_") {
+			t.Fatalf("add: %q %v", out, err)
+		}
+		if _, _, err := run(t, "terminal", "revoke", "--db", db, "till-5"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -281,3 +281,27 @@ func (e *env) terminal(id string) *pos.Terminal {
 	}
 	return t
 }
+
+// TestHealthWhenKeyRefused: /healthz turns degraded (503) while Centrapay
+// refuses the API key, and the sale says what to do.
+func TestHealthWhenKeyRefused(t *testing.T) {
+	e := setup(t)
+	s := e.sale("till-1", map[string]any{"value": 800})
+	for _, p := range []string{"/api/*", "/api/*/*", "/api/*/*/*", "/api/*/*/*/*"} {
+		e.sb.AddFault(sandbox.Fault{Path: p, Kind: sandbox.FaultStatus, Status: 401, Code: string(centrapay.ErrUnauthorized)})
+	}
+	e.tick()
+	r := e.do("GET", "/healthz", "", nil)
+	if r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "degraded") || !strings.Contains(string(r.body), "API key") {
+		t.Errorf("healthz while refused: %d %s", r.status, r.body)
+	}
+	if got := e.get("till-1", s.ID); got.Status != pos.StatusResolving || !strings.Contains(got.Reason, "call the manager") {
+		t.Errorf("sale while refused: %s %q", got.Status, got.Reason)
+	}
+	e.sb.ClearFaults()
+	e.fake.Advance(40 * time.Second)
+	e.settle()
+	if r := e.do("GET", "/healthz", "", nil); r.status != http.StatusOK {
+		t.Errorf("healthz once the key works: %d %s", r.status, r.body)
+	}
+}

@@ -41,6 +41,17 @@ func RegisterEngine(reg *prometheus.Registry, eng *pos.Engine, budget *centrapay
 	if err := reg.Register(&salesCollector{eng: eng, now: now}); err != nil {
 		return err
 	}
+	refused := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "centrapos_centrapay_key_refused",
+		Help: "1 while Centrapay refuses the API key (401): no sale can be taken until it is replaced."},
+		func() float64 {
+			if eng.Health().KeyRefused {
+				return 1
+			}
+			return 0
+		})
+	if err := reg.Register(refused); err != nil {
+		return err
+	}
 	for _, p := range []struct {
 		name string
 		pick func(live, bg int) int

@@ -52,12 +52,24 @@ func (s *Server) rest(m *http.ServeMux) {
 		w.Header().Set("Content-Type", "application/yaml")
 		w.Write(openapi)
 	})
-	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	m.HandleFunc("GET /healthz", s.healthz)
 	m.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
 	s.uiRoutes(m)
 	m.Handle("/api/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return notFoundRoute(r)
 	}))
+}
+
+// healthz answers 200 {"status":"ok"}, or 503 {"status":"degraded"} with
+// the reason while Centrapay refuses the API key: a load balancer or
+// monitor sees a server that cannot take payments.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	h := s.eng.Health()
+	if h.KeyRefused {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "degraded", "reason": h.Reason, "since": h.Since})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func notFoundRoute(r *http.Request) error {
