@@ -245,22 +245,36 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 		s.Status, s.Reason = StatusFailed, "the payment request could not be created: start the sale again"
 		return time.Time{}, e.commit(ctx, &Change{Sale: s, Note: "no request found by the POS timeout", Ops: []*Op{op}})
 	}
-	// the newest is adopted; any other (there should be none) is voided
+	// the newest is adopted; any other (there should be none: only a fault
+	// at Centrapay could make one) is voided, each void journaled first and
+	// sent again until Centrapay answers, like any other op
 	pr := found[0]
+	var extras []*Op
 	for _, other := range found[1:] {
-		if _, _, err := e.cp.Void(ctx, other.ID); err != nil {
-			e.log.Warn("void of an extra request", "sale", s.ID, "request", other.ID, "err", err)
+		extras = append(extras, &Op{ID: newID("op_"), SaleID: s.ID, PaymentRequestID: other.ID, Kind: OpVoidExtra,
+			Reason: "a second request for the sale's externalRef", State: OpPending, TerminalID: s.TerminalID, CreatedAt: now})
+	}
+	next, err := e.adopt(ctx, s, op, &pr, "adopted request "+pr.ID+" found by externalRef", extras...)
+	if err != nil {
+		return next, err
+	}
+	for _, v := range extras {
+		if _, err := e.finish(ctx, v); err != nil && !errors.Is(err, errAbandoned) {
+			e.log.Warn("void of an extra request", "sale", s.ID, "request", v.PaymentRequestID, "err", err)
+		} else if errors.Is(err, errAbandoned) {
+			return time.Time{}, err
 		}
 	}
-	return e.adopt(ctx, s, op, &pr, "adopted request "+pr.ID+" found by externalRef")
+	return next, nil
 }
 
-// adopt makes pr the sale's request, with its create op, in one step.
-func (e *Engine) adopt(ctx context.Context, s *Sale, op *Op, pr *centrapay.PaymentRequest, note string) (time.Time, error) {
+// adopt makes pr the sale's request, with its create op (and the intents
+// to void any extra request), in one step.
+func (e *Engine) adopt(ctx context.Context, s *Sale, op *Op, pr *centrapay.PaymentRequest, note string, extras ...*Op) (time.Time, error) {
 	op.State, op.PaymentRequestID = OpSucceeded, pr.ID
 	s.Status = StatusPending
 	e.apply(s, pr)
-	if err := e.commit(ctx, &Change{Sale: s, Note: note, Ops: []*Op{op}}); err != nil {
+	if err := e.commit(ctx, &Change{Sale: s, Note: note, Ops: append([]*Op{op}, extras...)}); err != nil {
 		return time.Time{}, err
 	}
 	return e.clk.Now(), nil

@@ -3,7 +3,9 @@ package pos_test
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/centrapos/centrapos/centrapay"
 	"github.com/centrapos/centrapos/pos"
 	"github.com/centrapos/centrapos/sandbox"
 )
@@ -145,5 +147,64 @@ func TestRefundDroppedIsAppliedOnce(t *testing.T) {
 	}
 	if got := r.sale(s.ID); got.Refunded != 400 {
 		t.Errorf("sale refunded %d", got.Refunded)
+	}
+}
+
+// TestExtraRequestIsVoided: after an unknown create, the lookup by
+// externalRef finds two requests of the sale (only a fault at Centrapay
+// could make two): one is adopted, the other voided through a journaled
+// op, so neither is left payable unrecorded.
+func TestExtraRequestIsVoided(t *testing.T) {
+	r := newRig(t)
+	r.fault(sandbox.Fault{Method: "POST", Path: "/api/payment-requests", Kind: "drop-after-commit", Count: 1})
+	s, err := r.eng.StartSale(r.ctx, r.input(func(in *pos.SaleInput) { in.ExternalRef = "INV-TWICE" }))
+	if err != nil || s.Status != pos.StatusResolving {
+		t.Fatalf("after a dropped create: %+v %v", s, err)
+	}
+	// a second request, as a duplicated create would make
+	if _, _, err := r.client.Create(r.ctx, &centrapay.CreateRequest{ConfigID: r.seed.ConfigID, Value: centrapay.Cents(1000, "NZD"),
+		ExternalRef: "INV-TWICE", TerminalID: "till-1", DeviceID: "dev-1"}); err != nil {
+		t.Fatal(err)
+	}
+	r.settle()
+	s = r.sale(s.ID)
+	extras, _ := r.j.Ops(r.ctx, pos.OpFilter{SaleID: s.ID, Kind: pos.OpVoidExtra})
+	if s.Status != pos.StatusPending || len(extras) != 1 || extras[0].State != pos.OpSucceeded || extras[0].PaymentRequestID == s.PaymentRequest.ID {
+		t.Fatalf("sale %s, extra voids %+v", s.Status, extras)
+	}
+	if l := r.ledger(extras[0].PaymentRequestID); l.Status != "cancelled" {
+		t.Errorf("the extra request is %s", l.Status)
+	}
+	if l := r.ledger(s.PaymentRequest.ID); l.Status != "new" {
+		t.Errorf("the adopted request is %s", l.Status)
+	}
+}
+
+// TestSlowCreateMovesTheTimeout: a create that takes 4 s to reach
+// Centrapay makes a request that expires 4 s later than the engine
+// planned; the POS timeout follows Centrapay's expiresAt (7 s after it,
+// inside the 5–10 s window), not the engine's plan (3 s after it).
+func TestSlowCreateMovesTheTimeout(t *testing.T) {
+	r := newRig(t)
+	r.fault(sandbox.Fault{Method: "POST", Path: "/api/payment-requests", Kind: sandbox.FaultLatency, DelayMs: 4000, Count: 1})
+	done := make(chan *pos.Sale, 1)
+	go func() {
+		s, err := r.eng.StartSale(r.ctx, r.input(nil))
+		if err != nil {
+			t.Error(err)
+		}
+		done <- s
+	}()
+	r.fake.BlockUntil(1, nil)
+	r.fake.Advance(4 * time.Second)
+	s := <-done
+	if s == nil || s.PaymentRequest == nil {
+		t.Fatal("no request")
+	}
+	if want := s.PaymentRequest.ExpiresAt.Add(7 * time.Second); !s.TimeoutAt.Equal(want) {
+		t.Errorf("POS timeout %v, want expiresAt + 7 s = %v", s.TimeoutAt, want)
+	}
+	if d := s.TimeoutAt.Sub(s.CreatedAt); d != 131*time.Second {
+		t.Errorf("POS timeout %v after the sale started, want 131 s", d)
 	}
 }

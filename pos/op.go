@@ -18,6 +18,9 @@ const (
 	OpRelease OpKind = "release"
 	OpAccept  OpKind = "accept-condition"
 	OpDecline OpKind = "decline-condition"
+	// OpVoidExtra voids a request of a sale beside the one it adopted
+	// (found by externalRef after an unknown create): never payable.
+	OpVoidExtra OpKind = "void-extra"
 )
 
 // OpState is where an Op stands.

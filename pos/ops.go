@@ -197,7 +197,8 @@ func (e *Engine) finish(ctx context.Context, op *Op) (*Op, error) {
 		e.schedule("o:"+op.ID, e.clk.Now().Add(e.backoff(op.Attempts)))
 		return op, nil
 	case errors.Is(err, centrapay.ErrConditionAlreadySet) && (op.Kind == OpAccept || op.Kind == OpDecline),
-		errors.Is(err, centrapay.ErrPreAuthReleased) && op.Kind == OpRelease: // released: what was asked
+		errors.Is(err, centrapay.ErrPreAuthReleased) && op.Kind == OpRelease,                                                     // released: what was asked
+		(errors.Is(err, centrapay.ErrRequestExpired) || errors.Is(err, centrapay.ErrRequestCancelled)) && op.Kind == OpVoidExtra: // not payable: what was asked
 		op.State = OpSucceeded // a retry of an answer or a release that had landed
 	default:
 		op.Error, op.Message = refusal(err)
@@ -246,6 +247,8 @@ func (e *Engine) send(ctx context.Context, op *Op) (*centrapay.Activity, error) 
 		a, _, err = e.cp.Confirm(ctx, op.PaymentRequestID, r)
 	case OpRelease:
 		a, _, err = e.cp.Release(ctx, op.PaymentRequestID)
+	case OpVoidExtra:
+		a, _, err = e.cp.Void(ctx, op.PaymentRequestID)
 	case OpAccept:
 		a, _, err = e.cp.AcceptCondition(ctx, op.PaymentRequestID, op.Key)
 	case OpDecline:
