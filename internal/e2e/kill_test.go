@@ -357,6 +357,19 @@ func TestKillServeWhileTillsRetry(t *testing.T) {
 	// Each kill comes 300–900 ms after the last restart, at a moment when
 	// POSTs are in flight (waiting at most 500 ms for two of them, then a
 	// random 0–20 ms, to land inside a request as often as between them).
+	// Centrapay misbehaves too while serve is killed: answers lost after
+	// the change was made, HTML 502s on polls
+	faults := []string{
+		`{"method": "POST", "path": "/api/payment-requests", "kind": "drop-after-commit", "probability": 0.05}`,
+		`{"method": "POST", "path": "/api/payment-requests/*/refund", "kind": "drop-after-commit", "probability": 0.1}`,
+		`{"method": "POST", "path": "/api/payment-requests/*/void", "kind": "drop-after-commit", "probability": 0.1}`,
+		`{"method": "GET", "path": "/api/payment-requests/*", "kind": "html", "status": 502, "probability": 0.05}`,
+	}
+	for _, f := range faults {
+		if a, err := do(ctx, c, "POST", sb.BaseURL+"/sandbox/faults", "", "", []byte(f)); err != nil || a.status >= 300 {
+			t.Fatalf("fault %s: %v %d %s", f, err, a.status, a.body)
+		}
+	}
 	var atKill []int64
 	sleep(ctx, 500*time.Millisecond)
 	for range kills {
@@ -370,6 +383,9 @@ func TestKillServeWhileTillsRetry(t *testing.T) {
 		srv.start()
 	}
 	chaos := time.Since(began)
+	if a, err := do(ctx, c, "DELETE", sb.BaseURL+"/sandbox/faults", "", "", nil); err != nil || a.status >= 300 {
+		t.Fatalf("clear faults: %v %d", err, a.status)
+	}
 	sleep(ctx, 500*time.Millisecond)
 	stopOnce.Do(func() { close(stop) })
 	tillsDone := make(chan struct{})
