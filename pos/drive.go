@@ -61,7 +61,7 @@ func (e *Engine) poll(ctx context.Context, s *Sale, voided bool) (time.Time, err
 	now := e.clk.Now()
 	switch {
 	case err == nil:
-		e.clear("s:" + s.ID)
+		e.clear(saleWork(s.ID))
 		before := s.Status
 		changed := e.apply(s, pr)
 		if changed || before != s.Status {
@@ -106,7 +106,7 @@ const maxVoids = 3
 // refusedAgain keeps s resolving with the refusal's message for the
 // cashier and asks again after a backoff that grows while it lasts.
 func (e *Engine) refusedAgain(ctx context.Context, s *Sale, msg, note string) (time.Time, error) {
-	n := e.strike("s:" + s.ID)
+	n := e.strike(saleWork(s.ID))
 	if s.Status != StatusResolving || s.Reason != msg {
 		s.Status, s.Reason = StatusResolving, msg
 		if err := e.save(ctx, s, note); err != nil {

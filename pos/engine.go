@@ -65,8 +65,8 @@ type Engine struct {
 	log *slog.Logger
 
 	mu      sync.Mutex
-	due     map[string]time.Time // work key → when to do it next
-	running map[string]bool
+	due     map[workKey]time.Time // when to do each piece of work next
+	running map[workKey]bool
 	locks   keyed.Mutex // one per sale: its changes are serial
 	subs    map[int]subscriber
 	nextSub int
@@ -75,8 +75,8 @@ type Engine struct {
 	crash func(point string) bool // tests: abandon the engine at point
 	dead  bool
 
-	watch   *watch         // the Centrapay client, watched for a refused key
-	strikes map[string]int // work key → refusals or errors in a row, for backoff
+	watch   *watch          // the Centrapay client, watched for a refused key
+	strikes map[workKey]int // refusals or errors in a row, for backoff
 }
 
 type subscriber struct {
@@ -120,7 +120,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{cfg: cfg, clk: cfg.Clock, j: cfg.Journal, log: cfg.Logger,
-		due: map[string]time.Time{}, running: map[string]bool{}, strikes: map[string]int{},
+		due: map[workKey]time.Time{}, running: map[workKey]bool{}, strikes: map[workKey]int{},
 		subs: map[int]subscriber{}, wake: make(chan struct{}, 1), crash: cfg.Crash}
 	e.watch = &watch{cp: cfg.Centrapay, e: e}
 	e.cp = e.watch
@@ -144,9 +144,25 @@ func (e *Engine) at(point string) bool {
 	return e.dead
 }
 
+// workKey names a piece of scheduled work: a sale to drive or an op to
+// send again.
+type workKey string
+
+// Kinds of work.
+const (
+	workSale = "s:" // drive a sale: poll it, void it, resolve its create
+	workOp   = "o:" // send a pending op again
+)
+
+func saleWork(id string) workKey { return workKey(workSale + id) }
+func opWork(id string) workKey   { return workKey(workOp + id) }
+
+// split returns the kind of work and the id it is about.
+func (k workKey) split() (kind, id string) { return string(k[:2]), string(k[2:]) }
+
 // schedule asks for work on key at t (the earlier of t and any time
 // already asked for).
-func (e *Engine) schedule(key string, t time.Time) {
+func (e *Engine) schedule(key workKey, t time.Time) {
 	e.mu.Lock()
 	if old, ok := e.due[key]; !ok || t.Before(old) {
 		e.due[key] = t
@@ -159,14 +175,14 @@ func (e *Engine) schedule(key string, t time.Time) {
 }
 
 // takeDue removes and returns the work due now that is not running.
-func (e *Engine) takeDue() []string {
+func (e *Engine) takeDue() []workKey {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.dead {
 		return nil
 	}
 	now := e.clk.Now()
-	var keys []string
+	var keys []workKey
 	for k, t := range e.due {
 		if !t.After(now) && !e.running[k] {
 			if e.cfg.ObserveLag != nil {
@@ -196,7 +212,7 @@ func (e *Engine) nextDue() (time.Time, bool) {
 	return first, !first.IsZero()
 }
 
-func (e *Engine) work(ctx context.Context, key string) {
+func (e *Engine) work(ctx context.Context, key workKey) {
 	defer func() {
 		e.mu.Lock()
 		delete(e.running, key)
@@ -206,13 +222,13 @@ func (e *Engine) work(ctx context.Context, key string) {
 		default:
 		}
 	}()
-	kind, id := key[:2], key[2:]
+	kind, id := key.split()
 	var next time.Time
 	var err error
 	switch kind {
-	case "s:":
+	case workSale:
 		next, err = e.drive(ctx, id)
-	case "o:":
+	case workOp:
 		next, err = e.resend(ctx, id)
 	}
 	if err != nil && !errors.Is(err, errAbandoned) {
@@ -404,7 +420,7 @@ func (e *Engine) backoff(n int) time.Duration {
 }
 
 // strike counts one more refusal or error in a row for work key.
-func (e *Engine) strike(key string) int {
+func (e *Engine) strike(key workKey) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.strikes[key]++
@@ -412,7 +428,7 @@ func (e *Engine) strike(key string) int {
 }
 
 // clear forgets work key's refusals: it went well.
-func (e *Engine) clear(key string) {
+func (e *Engine) clear(key workKey) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.strikes, key)

@@ -194,7 +194,7 @@ func (e *Engine) finish(ctx context.Context, op *Op) (*Op, error) {
 		if err := e.saveOp(ctx, op); err != nil {
 			return nil, err
 		}
-		e.schedule("o:"+op.ID, e.clk.Now().Add(e.backoff(op.Attempts)))
+		e.schedule(opWork(op.ID), e.clk.Now().Add(e.backoff(op.Attempts)))
 		return op, nil
 	case errors.Is(err, centrapay.ErrConditionAlreadySet) && (op.Kind == OpAccept || op.Kind == OpDecline),
 		errors.Is(err, centrapay.ErrPreAuthReleased) && op.Kind == OpRelease,                                                     // released: what was asked
@@ -219,12 +219,12 @@ func (e *Engine) finish(ctx context.Context, op *Op) (*Op, error) {
 		if !errors.Is(err, errAbandoned) {
 			// the outcome is not journaled: the op stays pending, and is
 			// sent again (with its own key) rather than left to a restart
-			e.schedule("o:"+op.ID, e.clk.Now().Add(e.backoff(op.Attempts)))
+			e.schedule(opWork(op.ID), e.clk.Now().Add(e.backoff(op.Attempts)))
 		}
 		return nil, err
 	}
 	if op.Kind == OpAccept || op.Kind == OpDecline {
-		e.schedule("s:"+op.SaleID, e.clk.Now()) // poll again at once
+		e.schedule(saleWork(op.SaleID), e.clk.Now()) // poll again at once
 	}
 	if op.State == OpFailed {
 		return op, &Error{Code: ERefused, Message: op.Message, Centrapay: op.Error}
@@ -341,14 +341,14 @@ func (e *Engine) AnswerCondition(ctx context.Context, id, conditionID string, ac
 // pollNow drives sale id at once unless it is being driven already.
 func (e *Engine) pollNow(ctx context.Context, id string) {
 	e.mu.Lock()
-	running := e.running["s:"+id]
+	running := e.running[saleWork(id)]
 	if !running {
-		delete(e.due, "s:"+id)
-		e.running["s:"+id] = true
+		delete(e.due, saleWork(id))
+		e.running[saleWork(id)] = true
 	}
 	e.mu.Unlock()
 	if !running {
-		e.work(ctx, "s:"+id)
+		e.work(ctx, saleWork(id))
 	}
 }
 
@@ -448,7 +448,7 @@ func (e *Engine) Recover(ctx context.Context) error {
 	}
 	now := e.clk.Now()
 	for _, s := range sales {
-		e.schedule("s:"+s.ID, now)
+		e.schedule(saleWork(s.ID), now)
 	}
 	ops, err := e.j.Ops(ctx, OpFilter{Pending: true})
 	if err != nil {
@@ -456,7 +456,7 @@ func (e *Engine) Recover(ctx context.Context) error {
 	}
 	for _, op := range ops {
 		if op.Kind != OpCreate && op.Kind != OpVoid {
-			e.schedule("o:"+op.ID, now)
+			e.schedule(opWork(op.ID), now)
 		}
 	}
 	e.log.Info("recovered", "sales", len(sales), "ops", len(ops))

@@ -158,7 +158,7 @@ func (e *Engine) StartSale(ctx context.Context, in SaleInput) (*Sale, error) {
 		if !errors.Is(err, errAbandoned) && ErrorCode(err) != ERefused {
 			// the outcome is not journaled: the sale is driven from its
 			// journaled intent (its request found by externalRef)
-			e.schedule("s:"+s.ID, e.clk.Now())
+			e.schedule(saleWork(s.ID), e.clk.Now())
 		}
 		return nil, err
 	}
@@ -193,14 +193,14 @@ func (e *Engine) createAnswered(ctx context.Context, s *Sale, op *Op, pr *centra
 		if s.Flow == FlowBarcode {
 			next = now // Centrapay takes a Quick Pay on the first poll
 		}
-		e.schedule("s:"+s.ID, next)
+		e.schedule(saleWork(s.ID), next)
 	case centrapay.IsUnknownOutcome(err):
 		e.log.Warn("create outcome unknown", "sale", s.ID, "err", err)
 		s.Status, s.Reason = StatusResolving, "checking whether the payment request was created"
 		if err := e.commit(ctx, &Change{Sale: s, Note: "create outcome unknown: " + err.Error(), Ops: []*Op{op}}); err != nil {
 			return err
 		}
-		e.schedule("s:"+s.ID, now)
+		e.schedule(saleWork(s.ID), now)
 	default:
 		code, msg := refusal(err)
 		op.State, op.Error, op.Message = OpFailed, code, msg
