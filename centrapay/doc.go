@@ -22,6 +22,10 @@
 // client's printed form; it is never sent to another host (redirects are not
 // followed) nor in clear (plain http only to a loopback address). Amounts are BigNumber strings; nothing uses floats.
 //
+// Webhook calls from Centrapay are checked by WebhookVerifier (ES256 JWTs
+// verified with go-jose against Centrapay's JWKS, with the claim rules
+// Centrapay documents); SignWebhook makes them, for the sandbox.
+//
 //	c, err := centrapay.NewClient(centrapay.WithAPIKey(key))
 //	pr, _, err := c.Create(ctx, &centrapay.CreateRequest{ConfigID: cfg, Value: centrapay.Cents(1000, "NZD"), ExternalRef: "INV-1"})
 package centrapay

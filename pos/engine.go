@@ -270,7 +270,8 @@ func (e *Engine) PurgeKeys(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// purgeEvery is how often Run purges old Idempotency-Keys.
+// purgeEvery is how often Run purges old Idempotency-Keys and Centrapay
+// notifications.
 const purgeEvery = time.Hour
 
 // Run drives sales and retries until ctx is done.
@@ -287,6 +288,9 @@ func (e *Engine) Run(ctx context.Context) error {
 			wg.Go(func() {
 				if _, err := e.PurgeKeys(ctx); err != nil && ctx.Err() == nil {
 					e.log.Error("purge keys", "err", err)
+				}
+				if _, err := e.PurgeNotifications(ctx); err != nil && ctx.Err() == nil {
+					e.log.Error("purge notifications", "err", err)
 				}
 			})
 		}

@@ -15,7 +15,9 @@ type Journal interface {
 	// saved or none; ErrNotFound for a changed sale that is not there,
 	// ErrDuplicate for a new sale whose id exists, ErrOpenExternalRef when
 	// another open sale holds the new sale's externalRef, ErrKeyUsed when
-	// the till's key is recorded already.
+	// the till's key is recorded already. The events the change emits
+	// (EventsFor) are written to the outbox in the same transaction, with
+	// a delivery for each enabled endpoint that wants them (Outbox).
 	Save(ctx context.Context, c *Change) error
 	// Sale returns one sale; ErrNotFound if there is none.
 	Sale(ctx context.Context, id string) (*Sale, error)

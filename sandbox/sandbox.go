@@ -76,7 +76,7 @@ type Sandbox struct {
 
 	stateFile  string
 	signer     *signer
-	webhooks   []string
+	webhooks   []string        // read and added to under mu
 	ctx        context.Context // ends deliveries on Close
 	stop       context.CancelFunc
 	deliveries sync.WaitGroup

@@ -46,6 +46,15 @@ func (s *Sandbox) JWKS() centrapay.JWKS {
 	return centrapay.JWKS{Keys: []centrapay.JWK{s.signer.jwk}}
 }
 
+// AddWebhook subscribes url to the notifications from now on, as
+// Config.Webhooks does from the start: for a subscriber whose URL is known
+// only once the sandbox runs (the demo's POS server).
+func (s *Sandbox) AddWebhook(url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.webhooks = append(s.webhooks[:len(s.webhooks):len(s.webhooks)], url)
+}
+
 // notify sends a notification of activity a to every subscriber, at least
 // once, from its own goroutine. s.mu is held by the caller.
 func (s *Sandbox) notify(typ string, req *request, a centrapay.Activity) {

@@ -53,7 +53,14 @@ func TestWebhooks(t *testing.T) {
 		t.Fatal("no retry scheduled")
 	}
 	fake.Advance(time.Second)
-	v := &centrapay.WebhookVerifier{JWKSURL: srv.URL + "/.well-known/jwks.json", Audience: hook.URL + "/centrapay", Now: fake.Now}
+	verifier := func(audience string, clk clock.Clock) *centrapay.WebhookVerifier {
+		v, err := centrapay.NewWebhookVerifier(centrapay.WebhookVerifierConfig{JWKSURL: srv.URL + "/.well-known/jwks.json", Audience: audience, Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v := verifier(hook.URL+"/centrapay", fake)
 	paid := <-got
 	n, err := v.Verify(ctx, paid.auth, paid.body)
 	if err != nil || n.Type != centrapay.NotificationPaid || n.Data.PaymentRequestID != pr.ID || n.AccountID != seed.MerchantAccountID || n.Data.PaidBy == nil {
@@ -75,8 +82,8 @@ func TestWebhooks(t *testing.T) {
 		t.Errorf("refund notifications %v", types)
 	}
 	// what a receiver must reject
-	other := &centrapay.WebhookVerifier{JWKSURL: v.JWKSURL, Audience: "https://someone.else/hook", Now: fake.Now}
-	late := &centrapay.WebhookVerifier{JWKSURL: v.JWKSURL, Audience: v.Audience, Now: func() time.Time { return fake.Now().Add(6 * time.Minute) }}
+	other := verifier("https://someone.else/hook", fake)
+	late := verifier(v.Audience(), clock.NewFake(fake.Now().Add(6*time.Minute)))
 	tampered := append([]byte(nil), paid.body...)
 	tampered[len(tampered)-2] ^= 1
 	for name, err := range map[string]error{

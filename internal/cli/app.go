@@ -15,6 +15,7 @@ import (
 	"github.com/centrapos/centrapos/centrapay"
 	"github.com/centrapos/centrapos/internal/server"
 	"github.com/centrapos/centrapos/pos"
+	"github.com/centrapos/centrapos/webhook"
 )
 
 // appConfig is what `serve` and `demo` wire together.
@@ -32,6 +33,8 @@ type appConfig struct {
 	TLSCert, TLSKey   string
 	TimeZone          string // IANA name for receipts; "" is the machine's
 	Logger            *slog.Logger
+	CentrapayHooks    centrapayHooks // receiving Centrapay's webhooks; off without an audience
+	listener          net.Listener   // the main listener, made beforehand (demo); nil: listen on Listen
 }
 
 // Timeouts of the POS server's connections, so that a slow or stalled
@@ -67,8 +70,10 @@ func newHTTPServer(h http.Handler) *http.Server {
 type app struct {
 	j      store
 	eng    *pos.Engine
+	hooks  *webhook.Deliverer // pushes the outbox's events to the merchant's endpoints
 	srv    *server.Server
 	ln     net.Listener
+	cpLn   *hookListener // Centrapay's webhooks on a listener of their own, if any
 	http   *http.Server
 	url    string
 	logger *slog.Logger
@@ -122,8 +127,16 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if err := server.RegisterEngine(srvReg, a.eng, client.Budget(), time.Now); err != nil {
 		return fail(err)
 	}
+	if a.hooks, err = webhook.New(webhook.Config{Outbox: j, Logger: cfg.Logger}); err != nil {
+		return fail(err)
+	}
+	cpHooks, err := cfg.CentrapayHooks.config(j, cfg.Logger)
+	if err != nil {
+		return fail(err)
+	}
 	a.srv, err = server.New(server.Config{Engine: a.eng, Terminals: j, MerchantName: cfg.MerchantName,
-		Logger: cfg.Logger, Registry: srvReg, Secure: cfg.TLSCert != "", Location: loc})
+		Logger: cfg.Logger, Registry: srvReg, Secure: cfg.TLSCert != "", Location: loc, Webhooks: cpHooks,
+		Outbox: j})
 	if err != nil {
 		return fail(err)
 	}
@@ -142,7 +155,7 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if err := a.eng.Recover(ctx); err != nil {
 		return fail(err)
 	}
-	a.ln, err = net.Listen("tcp", cfg.Listen)
+	a.ln, err = listenMain(cfg)
 	if err != nil {
 		return fail(fmt.Errorf("listen on %s: %w", cfg.Listen, err))
 	}
@@ -159,6 +172,10 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 		scheme = "https"
 	}
 	a.url = scheme + "://" + a.ln.Addr().String()
+	if a.cpLn, err = listenHooks(cfg.CentrapayHooks, a.srv, a.http.TLSConfig, cfg.Logger); err != nil {
+		a.ln.Close()
+		return fail(err)
+	}
 	return a, nil
 }
 
@@ -169,6 +186,17 @@ func (a *app) run(ctx context.Context) error {
 	engCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	engDone := make(chan struct{})
 	go func() { a.eng.Run(engCtx); close(engDone) }()
+	// the deliverer runs beside the engine, which never waits for it; each
+	// journaled change of a sale wakes it (it also polls every second)
+	hookCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
+	hooksDone := make(chan struct{})
+	go func() { a.hooks.Run(hookCtx); close(hooksDone) }()
+	changed, unsubscribe := a.eng.Subscribe("")
+	go func() {
+		for range changed {
+			a.hooks.Wake()
+		}
+	}()
 	// live event streams never end by themselves: shutting down ends them
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
@@ -176,6 +204,7 @@ func (a *app) run(ctx context.Context) error {
 	a.http.RegisterOnShutdown(endStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
+	a.cpLn.serve()
 	a.logger.Info("centrapos serving", "url", a.url)
 	var err error
 	select {
@@ -188,7 +217,11 @@ func (a *app) run(ctx context.Context) error {
 	if serr := a.http.Shutdown(shutdown); serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
+	a.cpLn.shutdown(shutdown)
 	stopEngine()
 	<-engDone
+	unsubscribe()
+	stopHooks()
+	<-hooksDone
 	return err
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/centrapos/centrapos/internal/server"
 	"github.com/centrapos/centrapos/pos"
 	"github.com/centrapos/centrapos/sandbox"
 )
@@ -61,6 +62,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	sbSrv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 	go sbSrv.Serve(sbLn)
 	defer sbSrv.Close()
+	defer sb.Close() // ends its webhook deliveries
 	// the POS server reaches the sandbox over loopback: the client sends
 	// its API key in clear only to a loopback address, while phones on the
 	// LAN use --sandbox-listen
@@ -74,11 +76,23 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		apiURL = "http://" + loop.Addr().String()
 	}
 
+	// the sandbox notifies the POS server by webhook, as Centrapay would:
+	// a payment reaches the till at once (polling goes on beside it). The
+	// server's listener is made first, since its URL is the subscriber and
+	// the audience of every call.
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("demo: listen on %s: %w", *listen, err)
+	}
+	hookURL := loopbackURL(ln) + server.DefaultWebhookPath
+	sb.AddWebhook(hookURL)
 	seed := sb.Seed()
 	a, err := startApp(ctx, appConfig{DB: filepath.Join(*dir, "centrapos.db"), Listen: *listen, CentrapayURL: apiURL,
 		APIKey: seed.APIKey, MerchantAccountID: seed.MerchantAccountID, MerchantName: "Centrapay Café", Currency: "NZD",
-		RateLimit: 200, TimeZone: "Pacific/Auckland", Logger: logger})
+		RateLimit: 200, TimeZone: "Pacific/Auckland", Logger: logger, listener: ln,
+		CentrapayHooks: centrapayHooks{Audience: hookURL, Path: server.DefaultWebhookPath, JWKSURL: apiURL + "/.well-known/jwks.json"}})
 	if err != nil {
+		ln.Close()
 		return fmt.Errorf("demo: %w", err)
 	}
 	token, err := pos.AddTerminal(ctx, a.j, pos.Terminal{ID: demoTerminal, Name: "Till 1", ConfigID: seed.ConfigID, Manager: true})
@@ -93,9 +107,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   Customer display:    %s/display/%s
   Sandbox wallet:      %s/pay/{payment request id} (what the QR code opens)
   Sandbox scenarios:   %s/sandbox/scenarios
+  Centrapay webhooks:  %s (the sandbox notifies the server there)
   Terminal token:      %s
   Journal:             %s
 Press Ctrl-C to stop.
-`, a.url, a.srv.LoginLink(demoTerminal), a.url, demoTerminal, sbURL, sbURL, token, filepath.Join(*dir, "centrapos.db"))
+`, a.url, a.srv.LoginLink(demoTerminal), a.url, demoTerminal, sbURL, sbURL, hookURL, token, filepath.Join(*dir, "centrapos.db"))
 	return a.run(ctx)
 }

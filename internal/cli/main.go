@@ -40,6 +40,7 @@ func (m *Main) commands() map[string]command {
 		"serve":    {"run the POS server against Centrapay (terminal API, cashier UI, customer display)", runServe},
 		"terminal": {"add, list or revoke terminals: terminal add --id T --config-id C --db F", runTerminal},
 		"version":  {"print the version and build information", runVersion},
+		"webhook":  {"endpoints for events pushed to your systems: webhook add URL --events T,T --db F; list, remove, deliveries, redeliver", runWebhook},
 	}
 }
 

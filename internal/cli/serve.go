@@ -32,6 +32,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.RateLimit, "rate-limit", 200, "Centrapay calls a minute for this API key")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (with --tls-key)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key file")
+	cfg.CentrapayHooks.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
 	}

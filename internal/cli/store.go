@@ -14,6 +14,8 @@ import (
 type store interface {
 	pos.Journal
 	pos.Terminals
+	pos.Notifications
+	pos.Outbox
 	Close() error
 }
 

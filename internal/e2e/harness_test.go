@@ -119,7 +119,7 @@ type proc struct {
 
 // startProc starts the binary with args; env is added to the test's
 // environment. The process is killed in t.Cleanup.
-func startProc(t *testing.T, name, logPath string, env []string, args ...string) (*proc, error) {
+func startProc(t testing.TB, name, logPath string, env []string, args ...string) (*proc, error) {
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
@@ -155,7 +155,7 @@ func startProc(t *testing.T, name, logPath string, env []string, args ...string)
 }
 
 // kill sends SIGKILL and waits (bounded) until the process is reaped.
-func (p *proc) kill(t *testing.T) {
+func (p *proc) kill(t testing.TB) {
 	select {
 	case <-p.done:
 		return
@@ -267,7 +267,7 @@ func startSandbox(t *testing.T, dir string) sandboxInfo {
 }
 
 // addTerminal runs `centrapos terminal add` and returns the token.
-func addTerminal(t *testing.T, db, id, configID string, manager bool) string {
+func addTerminal(t testing.TB, db, id, configID string, manager bool) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -292,7 +292,7 @@ func addTerminal(t *testing.T, db, id, configID string, manager bool) string {
 }
 
 // freePort returns a port that was free a moment ago.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -371,7 +371,7 @@ func (s *server) base() string {
 
 // newClient returns an HTTP client for the tills; its idle connections
 // are closed in t.Cleanup.
-func newClient(t *testing.T) *http.Client {
+func newClient(t testing.TB) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
 	t.Cleanup(tr.CloseIdleConnections)

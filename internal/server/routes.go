@@ -25,7 +25,7 @@ func (s *Server) routes() http.Handler {
 	s.apiTable(func(pattern string, h handlerFunc) { m.Handle(pattern, s.handle(s.authed(h))) })
 	s.rest(m)
 	protect := http.NewCrossOriginProtection()
-	return s.logged(protect.Handler(m))
+	return s.logged(s.withWebhooks(protect.Handler(m)))
 }
 
 // apiTable lists the terminal API: each route and its handler.

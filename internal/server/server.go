@@ -31,6 +31,11 @@ type Config struct {
 	// CredentialCheck is how often an open event stream checks that its
 	// terminal's token or session still works; default 1 s.
 	CredentialCheck time.Duration
+	// Webhooks receives Centrapay's webhook calls; nil: not received.
+	Webhooks *Webhooks
+	// Outbox holds the events pushed to the merchant's systems, for the
+	// manager's page /manager/webhooks; nil: no page.
+	Outbox pos.Outbox
 }
 
 // Server serves the terminal API and the web UI.
@@ -46,6 +51,8 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]session // UI sessions by cookie value
 	keyLocks keyed.Mutex        // one per terminal and Idempotency-Key
+
+	notifications *prometheus.CounterVec // Centrapay webhook calls, by result
 }
 
 type session struct {
@@ -84,6 +91,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metrics = m
 	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	if err := s.initWebhooks(); err != nil {
 		return nil, err
 	}
 	s.handler = s.routes()

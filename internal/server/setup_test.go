@@ -30,6 +30,7 @@ type env struct {
 	ctx     context.Context
 	fake    *clock.Fake
 	sb      *sandbox.Sandbox
+	sbURL   string            // the sandbox's base URL
 	cp      *centrapay.Client // the engine's client, for calls the tests make as Centrapay's other users
 	eng     *pos.Engine
 	srv     *server.Server
@@ -70,6 +71,7 @@ func setup(t *testing.T) *env {
 	}
 	sbSrv := httptest.NewServer(e.sb)
 	t.Cleanup(sbSrv.Close)
+	e.sbURL = sbSrv.URL
 	e.seed = e.sb.Seed()
 	client, err := centrapay.NewClient(centrapay.WithBaseURL(sbSrv.URL), centrapay.WithAPIKey(e.seed.APIKey), centrapay.WithClock(e.fake),
 		centrapay.WithRetryPolicy(centrapay.RetryPolicy{MaxAttempts: 2, NoSleep: true}), centrapay.WithRateLimit(1000000), centrapay.WithLogger(logger))

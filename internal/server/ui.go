@@ -39,6 +39,7 @@ func (s *Server) uiRoutes(m *http.ServeMux) {
 	m.Handle("POST /logout", s.handle(s.logout))
 	m.Handle("GET /display/{terminal}", s.handle(s.display))
 	m.Handle("GET /display/{terminal}/events", s.handle(s.authed(s.displayEvents)))
+	s.eventsOutRoutes(m)
 }
 
 // page is what every page template gets.

@@ -286,6 +286,7 @@ func (r *crashRig) check() {
 	if len(sales) != 8 {
 		t.Errorf("%d sales journaled, want 8", len(sales))
 	}
+	checkEvents(t, r.j, sales) // the outbox: written with each change, never without it
 	ledger := map[string]sandbox.LedgerEntry{}
 	perRef := map[string]int{}
 	for _, e := range r.sb.Ledger().Requests {

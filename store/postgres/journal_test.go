@@ -97,3 +97,11 @@ func TestTerminalList(t *testing.T) {
 func TestCrashAtEveryWrite(t *testing.T) {
 	journaltest.Crash(t, func(t *testing.T) pos.Journal { return open(t) })
 }
+
+func TestOutbox(t *testing.T) {
+	journaltest.Outbox(t, func(t *testing.T) pos.Journal { return open(t) })
+}
+
+func TestNotifications(t *testing.T) {
+	journaltest.Notifications(t, func(t *testing.T) pos.Notifications { return open(t) })
+}

@@ -56,3 +56,25 @@ func TestCrashAtEveryWrite(t *testing.T) {
 		return j
 	})
 }
+
+func TestOutbox(t *testing.T) {
+	journaltest.Outbox(t, func(t *testing.T) pos.Journal {
+		j, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "journal.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { j.Close() })
+		return j
+	})
+}
+
+func TestNotifications(t *testing.T) {
+	journaltest.Notifications(t, func(t *testing.T) pos.Notifications {
+		j, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "journal.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { j.Close() })
+		return j
+	})
+}

@@ -20,16 +20,35 @@ type Tx interface {
 	SaveOp(ctx context.Context, op *pos.Op) error
 	// InsertKey records a till's key: pos.ErrKeyUsed if it is recorded.
 	InsertKey(ctx context.Context, k *pos.KeyedRequest) error
+
+	// SaleStatus reads a sale's status in the transaction, locking its
+	// row where the database can; "" when there is no such sale.
+	SaleStatus(ctx context.Context, id string) (pos.Status, error)
+	// OpState reads an op's state likewise; "" when there is no such op.
+	OpState(ctx context.Context, id string) (pos.OpState, error)
+	// Subscribers lists the enabled endpoints (without their secrets).
+	Subscribers(ctx context.Context) ([]pos.Endpoint, error)
+	// InsertEvent adds an event to the outbox, numbering it in its
+	// stream (it sets e.Sequence), with a pending delivery, due at once,
+	// for each of endpoints.
+	InsertEvent(ctx context.Context, e *pos.OutboxEvent, endpoints []string) error
 }
 
 // Save writes c in tx, in the one order both journals use: the key first
 // (so a second request with it stops before anything else is written),
-// then the sale and its history, then the ops.
+// then what the journal held of the sale and refunds before the change
+// (read, not written), the sale and its history, the ops, and last the
+// events the change emits (pos.EventsFor) with their deliveries: an event
+// is in the outbox if and only if its change is in the journal.
 func Save(ctx context.Context, tx Tx, c *pos.Change) error {
 	if c.Key != nil {
 		if err := tx.InsertKey(ctx, c.Key); err != nil {
 			return err
 		}
+	}
+	before, err := readBefore(ctx, tx, c)
+	if err != nil {
+		return err
 	}
 	if c.Sale != nil {
 		write := tx.UpdateSale
@@ -47,6 +66,63 @@ func Save(ctx context.Context, tx Tx, c *pos.Change) error {
 	}
 	for _, op := range c.Ops {
 		if err := tx.SaveOp(ctx, op); err != nil {
+			return err
+		}
+	}
+	return emit(ctx, tx, before, c)
+}
+
+// readBefore reads the sale's status and the refunds' states as the
+// journal holds them before c.
+func readBefore(ctx context.Context, tx Tx, c *pos.Change) (pos.Before, error) {
+	var b pos.Before
+	if c.Sale != nil && !c.NewSale {
+		st, err := tx.SaleStatus(ctx, c.Sale.ID)
+		if err != nil {
+			return b, err
+		}
+		b.Status = st
+	}
+	for _, op := range c.Ops {
+		if op.Kind != pos.OpRefund {
+			continue
+		}
+		st, err := tx.OpState(ctx, op.ID)
+		if err != nil {
+			return b, err
+		}
+		if st != "" {
+			if b.Ops == nil {
+				b.Ops = map[string]pos.OpState{}
+			}
+			b.Ops[op.ID] = st
+		}
+	}
+	return b, nil
+}
+
+// emit writes the events c emits, each with a delivery to every enabled
+// endpoint that wants its type: the endpoints are decided when the event
+// happens, in its transaction.
+func emit(ctx context.Context, tx Tx, before pos.Before, c *pos.Change) error {
+	events, err := pos.EventsFor(before, c)
+	if err != nil || len(events) == 0 {
+		return err
+	}
+	subs, err := tx.Subscribers(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range events {
+		e := &events[i]
+		e.ID = pos.NewEventID()
+		var to []string
+		for _, s := range subs {
+			if s.Enabled && s.Wants(e.Type) {
+				to = append(to, s.ID)
+			}
+		}
+		if err := tx.InsertEvent(ctx, e, to); err != nil {
 			return err
 		}
 	}

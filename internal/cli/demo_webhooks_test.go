@@ -1,0 +1,117 @@
+package cli_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/centrapos/centrapos/internal/cli"
+)
+
+// TestDemoWebhooks: the demo's sandbox notifies the demo's server by
+// webhook, signed with the sandbox's key and addressed to the server's
+// URL, which the server verifies against the sandbox's JWKS and accepts:
+// after a payment, the server's metrics count one notification accepted
+// (and none rejected), and the sale is paid.
+func TestDemoWebhooks(t *testing.T) {
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		m := &cli.Main{Stdout: pw, Stderr: io.Discard}
+		done <- m.Run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--dir", t.TempDir()})
+		pw.Close()
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo ended with %v", err)
+		}
+	}()
+	lines := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), ": "); ok {
+			lines[k] = strings.TrimSpace(v)
+		}
+		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	cashier, token := lines["Cashier (signed in)"], lines["Terminal token"]
+	i := strings.Index(cashier, "/login/")
+	if i < 0 || !strings.HasPrefix(token, "cpt_") {
+		t.Fatalf("demo printed %v", lines)
+	}
+	base := cashier[:i]
+	if hook, _, _ := strings.Cut(lines["Centrapay webhooks"], " "); hook != base+"/webhooks/centrapay" {
+		t.Errorf("webhooks at %q, want %s/webhooks/centrapay", hook, base)
+	}
+	sandboxURL := strings.TrimSuffix(lines["Sandbox scenarios"], "/sandbox/scenarios")
+	call := func(method, url, body string) *http.Response {
+		req, _ := http.NewRequest(method, url, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := call("POST", base+"/api/v1/sales", `{"value": 650, "externalRef": "HOOK-1"}`)
+	var sale struct {
+		ID             string
+		PaymentRequest struct{ ID string }
+	}
+	json.NewDecoder(resp.Body).Decode(&sale)
+	resp.Body.Close()
+	if resp.StatusCode != 201 || sale.PaymentRequest.ID == "" {
+		t.Fatalf("sale: %d %+v", resp.StatusCode, sale)
+	}
+	if r, err := http.Post(sandboxURL+"/sandbox/payment-requests/"+sale.PaymentRequest.ID+"/pay", "application/json", nil); err != nil || r.StatusCode != 200 {
+		t.Fatalf("pay in the sandbox: %v %v", r, err)
+	}
+	// the delivery is asynchronous: wait for it, a few seconds at most
+	metric := func(result string) string {
+		return `centrapos_centrapay_notifications_total{result="` + result + `"} `
+	}
+	var metrics string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		r, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		metrics = string(b)
+		if strings.Contains(metrics, metric("accepted")+"1") {
+			break
+		}
+	}
+	if !strings.Contains(metrics, metric("accepted")+"1") || !strings.Contains(metrics, metric("rejected")+"0") {
+		t.Fatalf("the sandbox's notification was not accepted:\n%s", grep(metrics, "centrapos_centrapay_notifications_total"))
+	}
+	resp = call("GET", base+"/api/v1/sales/"+sale.ID, "")
+	var got struct{ Status string }
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if got.Status != "paid" {
+		t.Errorf("sale %s after the notification", got.Status)
+	}
+}
+
+func grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
