@@ -118,3 +118,54 @@ func TestManagerWebhooksPage(t *testing.T) {
 		resp.Body.Close()
 	}
 }
+
+// TestManagerAddsEndpoint: a manager adds an endpoint on the page and sees
+// its secret once; disables, enables and removes it; a till cannot.
+func TestManagerAddsEndpoint(t *testing.T) {
+	e := setup(t)
+	srv, err := server.New(server.Config{Engine: e.eng, Terminals: e.j, Outbox: e.j, MerchantName: "Centrapay Café", Clock: e.fake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(path, term string, form url.Values) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", ts.URL+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer "+e.tokens[term])
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	form := url.Values{"url": {"https://erp.example/hooks"}, "event": {"sale.paid", "refund.succeeded"}}
+	if st, _ := post("/manager/webhooks/endpoints", "till-1", form); st != 403 {
+		t.Errorf("a till adds an endpoint: %d", st)
+	}
+	st, body := post("/manager/webhooks/endpoints", "manager", form)
+	eps, _ := e.j.Endpoints(e.ctx)
+	if st != 200 || len(eps) != 1 || !strings.Contains(body, `id="secret">whsec_`) || eps[0].URL != "https://erp.example/hooks" || len(eps[0].Events) != 2 {
+		t.Fatalf("add: %d %+v\n%s", st, eps, body)
+	}
+	if st, body := post("/manager/webhooks/endpoints", "manager", url.Values{"url": {"ftp://x"}}); st != 400 || !strings.Contains(body, "http") {
+		t.Errorf("a bad URL: %d %s", st, body)
+	}
+	id := eps[0].ID
+	if st, _ := post("/manager/webhooks/endpoints/"+id+"/disable", "manager", url.Values{}); st != http.StatusSeeOther {
+		t.Errorf("disable: %d", st)
+	}
+	if eps, _ := e.j.Endpoints(e.ctx); eps[0].Enabled {
+		t.Error("still enabled")
+	}
+	if st, _ := post("/manager/webhooks/endpoints/"+id+"/remove", "manager", url.Values{}); st != http.StatusSeeOther {
+		t.Errorf("remove: %d", st)
+	}
+	if st, _ := post("/manager/webhooks/endpoints/ep_nope/enable", "manager", url.Values{}); st != 404 {
+		t.Errorf("enable of no endpoint: %d", st)
+	}
+}
