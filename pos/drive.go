@@ -26,15 +26,20 @@ func (e *Engine) drive(ctx context.Context, id string) (time.Time, error) {
 	if s.PaymentRequest == nil {
 		return e.resolveCreate(ctx, s)
 	}
-	ops, err := e.j.Ops(ctx, OpFilter{SaleID: s.ID, Kind: OpVoid})
-	if err != nil {
-		return time.Time{}, err
-	}
-	var void *Op
-	if len(ops) > 0 {
-		void = ops[len(ops)-1]
-	}
 	now := e.clk.Now()
+	var void *Op
+	// a void op is journaled with the sale's VoidReason in one step: a
+	// sale without one, not cancelled and not timed out, has none to read
+	// (the common poll reads one row, not two)
+	if s.VoidReason != "" || s.CancelRequested || !now.Before(s.TimeoutAt) {
+		ops, err := e.j.Ops(ctx, OpFilter{SaleID: s.ID, Kind: OpVoid})
+		if err != nil {
+			return time.Time{}, err
+		}
+		if len(ops) > 0 {
+			void = ops[len(ops)-1]
+		}
+	}
 	if void != nil && void.State == OpPending {
 		return e.sendVoid(ctx, s, void)
 	}

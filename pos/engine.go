@@ -1,6 +1,7 @@
 package pos
 
 import (
+	"container/heap"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
@@ -66,6 +67,7 @@ type Engine struct {
 
 	mu      sync.Mutex
 	due     map[workKey]time.Time // when to do each piece of work next
+	queue   workQueue             // the same, as a min-heap by time
 	running map[workKey]bool
 	locks   keyed.Mutex // one per sale: its changes are serial
 	subs    map[int]subscriber
@@ -166,12 +168,45 @@ func (e *Engine) schedule(key workKey, t time.Time) {
 	e.mu.Lock()
 	if old, ok := e.due[key]; !ok || t.Before(old) {
 		e.due[key] = t
+		if !e.running[key] { // running work is queued again when it ends
+			heap.Push(&e.queue, dueWork{key, t})
+		}
 	}
 	e.mu.Unlock()
 	select {
 	case e.wake <- struct{}{}:
 	default:
 	}
+}
+
+// dueWork is an entry of the engine's queue: key, due at t. An entry is
+// stale, and skipped, once due no longer holds t for key (the work was
+// rescheduled, taken or done meanwhile).
+type dueWork struct {
+	key workKey
+	t   time.Time
+}
+
+// workQueue is a min-heap of dueWork by time: taking what is due and
+// finding the next due time cost O(log n), not a scan of every sale.
+type workQueue []dueWork
+
+func (q workQueue) Len() int           { return len(q) }
+func (q workQueue) Less(i, j int) bool { return q[i].t.Before(q[j].t) }
+func (q workQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *workQueue) Push(x any)        { *q = append(*q, x.(dueWork)) }
+func (q *workQueue) Pop() any {
+	old := *q
+	w := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return w
+}
+
+// live reports whether queue entry w is the current schedule of its work;
+// the caller holds e.mu.
+func (e *Engine) live(w dueWork) bool {
+	t, ok := e.due[w.key]
+	return ok && t.Equal(w.t) && !e.running[w.key]
 }
 
 // takeDue removes and returns the work due now that is not running.
@@ -183,15 +218,17 @@ func (e *Engine) takeDue() []workKey {
 	}
 	now := e.clk.Now()
 	var keys []workKey
-	for k, t := range e.due {
-		if !t.After(now) && !e.running[k] {
-			if e.cfg.ObserveLag != nil {
-				e.cfg.ObserveLag(now.Sub(t))
-			}
-			keys = append(keys, k)
-			delete(e.due, k)
-			e.running[k] = true
+	for len(e.queue) > 0 && !e.queue[0].t.After(now) {
+		w := heap.Pop(&e.queue).(dueWork)
+		if !e.live(w) {
+			continue
 		}
+		if e.cfg.ObserveLag != nil {
+			e.cfg.ObserveLag(now.Sub(w.t))
+		}
+		keys = append(keys, w.key)
+		delete(e.due, w.key)
+		e.running[w.key] = true
 	}
 	return keys
 }
@@ -200,22 +237,22 @@ func (e *Engine) takeDue() []workKey {
 func (e *Engine) nextDue() (time.Time, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var first time.Time
-	for k, t := range e.due {
-		if e.running[k] {
-			continue
+	for len(e.queue) > 0 {
+		if w := e.queue[0]; e.live(w) {
+			return w.t, true
 		}
-		if first.IsZero() || t.Before(first) {
-			first = t
-		}
+		heap.Pop(&e.queue) // stale
 	}
-	return first, !first.IsZero()
+	return time.Time{}, false
 }
 
 func (e *Engine) work(ctx context.Context, key workKey) {
 	defer func() {
 		e.mu.Lock()
 		delete(e.running, key)
+		if t, ok := e.due[key]; ok { // asked for again while it ran
+			heap.Push(&e.queue, dueWork{key, t})
+		}
 		e.mu.Unlock()
 		select {
 		case e.wake <- struct{}{}:

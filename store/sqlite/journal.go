@@ -24,7 +24,8 @@ var migrations embed.FS
 
 // Journal is a pos.Journal in a SQLite database.
 type Journal struct {
-	db *sql.DB
+	db  *sql.DB // the one writer, also for reads inside a write
+	rdb *sql.DB // readers
 }
 
 var (
@@ -53,11 +54,26 @@ func Open(ctx context.Context, path string) (*Journal, error) {
 		db.Close()
 		return nil, err
 	}
+	// readers beside the writer: in WAL mode a read sees every committed
+	// write and never waits for the writer, so polls and the till's reads
+	// do not queue behind an fsync
+	q.Add("_pragma", "query_only(1)")
+	rdb, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(readers)
+	rdb.SetMaxIdleConns(readers)
+	j.rdb = rdb
 	return j, nil
 }
 
+// readers is how many connections read at once.
+const readers = 4
+
 // Close closes the database.
-func (j *Journal) Close() error { return j.db.Close() }
+func (j *Journal) Close() error { return errors.Join(j.rdb.Close(), j.db.Close()) }
 
 // migrate applies, in order and each in a transaction, the migrations not
 // yet recorded in schema_migrations.
@@ -260,7 +276,7 @@ func scanOps(rows *sql.Rows, err error) ([]*pos.Op, error) { return scanJSON[pos
 
 // Sale returns one sale.
 func (j *Journal) Sale(ctx context.Context, id string) (*pos.Sale, error) {
-	return query.First(scanSales(j.db.QueryContext(ctx, `SELECT data FROM sales WHERE id = ?`, id)))
+	return query.First(scanSales(j.rdb.QueryContext(ctx, `SELECT data FROM sales WHERE id = ?`, id)))
 }
 
 // FindSale returns the newest sale matching q.
@@ -269,7 +285,7 @@ func (j *Journal) FindSale(ctx context.Context, q pos.SaleQuery) (*pos.Sale, err
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	return query.First(scanSales(j.db.QueryContext(ctx, `SELECT data FROM sales WHERE `+col+` = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, v)))
+	return query.First(scanSales(j.rdb.QueryContext(ctx, `SELECT data FROM sales WHERE `+col+` = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`, v)))
 }
 
 // Sales lists sales, newest first.
@@ -299,12 +315,12 @@ func (j *Journal) Sales(ctx context.Context, f pos.SaleFilter) ([]*pos.Sale, err
 	if f.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(f.Limit)
 	}
-	return scanSales(j.db.QueryContext(ctx, q, args...))
+	return scanSales(j.rdb.QueryContext(ctx, q, args...))
 }
 
 // History returns a sale's state changes, oldest first.
 func (j *Journal) History(ctx context.Context, saleID string) ([]pos.Event, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT at, status, note FROM sale_events WHERE sale_id = ? ORDER BY seq`, saleID)
+	rows, err := j.rdb.QueryContext(ctx, `SELECT at, status, note FROM sale_events WHERE sale_id = ? ORDER BY seq`, saleID)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +340,7 @@ func (j *Journal) History(ctx context.Context, saleID string) ([]pos.Event, erro
 
 // Op returns one op.
 func (j *Journal) Op(ctx context.Context, id string) (*pos.Op, error) {
-	return query.First(scanOps(j.db.QueryContext(ctx, `SELECT data FROM ops WHERE id = ?`, id)))
+	return query.First(scanOps(j.rdb.QueryContext(ctx, `SELECT data FROM ops WHERE id = ?`, id)))
 }
 
 // Ops lists ops, oldest first.
@@ -353,12 +369,12 @@ func (j *Journal) Ops(ctx context.Context, f pos.OpFilter) ([]*pos.Op, error) {
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	return scanOps(j.db.QueryContext(ctx, q+" ORDER BY created_at, rowid", args...))
+	return scanOps(j.rdb.QueryContext(ctx, q+" ORDER BY created_at, rowid", args...))
 }
 
 // KnownRequest reports whether a sale or a create holds request id.
 func (j *Journal) KnownRequest(ctx context.Context, id string) (bool, error) {
 	var n int
-	err := j.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sales WHERE pr_id = ?) + (SELECT count(*) FROM ops WHERE pr_id = ? AND kind = 'create')`, id, id).Scan(&n)
+	err := j.rdb.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sales WHERE pr_id = ?) + (SELECT count(*) FROM ops WHERE pr_id = ? AND kind = 'create')`, id, id).Scan(&n)
 	return n > 0, err
 }

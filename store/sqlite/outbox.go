@@ -113,12 +113,12 @@ func scanEndpoint(row interface{ Scan(...any) error }) (*pos.Endpoint, error) {
 
 // Endpoint returns an endpoint that was not removed.
 func (j *Journal) Endpoint(ctx context.Context, id string) (*pos.Endpoint, error) {
-	return scanEndpoint(j.db.QueryRowContext(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE id = ? AND removed_at IS NULL`, id))
+	return scanEndpoint(j.rdb.QueryRowContext(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE id = ? AND removed_at IS NULL`, id))
 }
 
 // Endpoints lists the endpoints not removed, oldest first.
 func (j *Journal) Endpoints(ctx context.Context) ([]pos.Endpoint, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE removed_at IS NULL ORDER BY created_at, id`)
+	rows, err := j.rdb.QueryContext(ctx, `SELECT `+endpointCols+` FROM webhook_endpoints WHERE removed_at IS NULL ORDER BY created_at, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func scanEvent(row interface{ Scan(...any) error }) (*pos.OutboxEvent, error) {
 
 // Event returns one event.
 func (j *Journal) Event(ctx context.Context, id string) (*pos.OutboxEvent, error) {
-	return scanEvent(j.db.QueryRowContext(ctx, `SELECT `+eventCols+` FROM outbox_events WHERE id = ?`, id))
+	return scanEvent(j.rdb.QueryRowContext(ctx, `SELECT `+eventCols+` FROM outbox_events WHERE id = ?`, id))
 }
 
 // Events lists events, oldest first.

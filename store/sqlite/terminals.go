@@ -48,17 +48,17 @@ func scanTerminal(row interface{ Scan(...any) error }) (*pos.Terminal, error) {
 
 // TerminalByToken returns the live terminal whose token hashes to hash.
 func (j *Journal) TerminalByToken(ctx context.Context, hash []byte) (*pos.Terminal, error) {
-	return scanTerminal(j.db.QueryRowContext(ctx, `SELECT `+terminalCols+` FROM terminals WHERE token_hash = ? AND revoked_at IS NULL`, hash))
+	return scanTerminal(j.rdb.QueryRowContext(ctx, `SELECT `+terminalCols+` FROM terminals WHERE token_hash = ? AND revoked_at IS NULL`, hash))
 }
 
 // Terminal returns terminal id, revoked or not.
 func (j *Journal) Terminal(ctx context.Context, id string) (*pos.Terminal, error) {
-	return scanTerminal(j.db.QueryRowContext(ctx, `SELECT `+terminalCols+` FROM terminals WHERE id = ?`, id))
+	return scanTerminal(j.rdb.QueryRowContext(ctx, `SELECT `+terminalCols+` FROM terminals WHERE id = ?`, id))
 }
 
 // Terminals lists every terminal, oldest first.
 func (j *Journal) Terminals(ctx context.Context) ([]pos.Terminal, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT `+terminalCols+` FROM terminals ORDER BY created_at, id`)
+	rows, err := j.rdb.QueryContext(ctx, `SELECT `+terminalCols+` FROM terminals ORDER BY created_at, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (j *Journal) Keyed(ctx context.Context, terminalID, key string) (*pos.Keyed
 	var saleID, opID sql.NullString
 	var status sql.NullInt64
 	var created int64
-	err := j.db.QueryRowContext(ctx, `SELECT request_hash, sale_id, op_id, status, body, created_at FROM request_keys WHERE terminal_id = ? AND key = ?`,
+	err := j.rdb.QueryRowContext(ctx, `SELECT request_hash, sale_id, op_id, status, body, created_at FROM request_keys WHERE terminal_id = ? AND key = ?`,
 		terminalID, key).Scan(&k.RequestHash, &saleID, &opID, &status, &k.Body, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, pos.ErrNotFound
