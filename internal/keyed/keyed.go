@@ -31,14 +31,20 @@ func (m *Mutex) Lock(key string) (unlock func()) {
 	e.refs++
 	m.mu.Unlock()
 	e.mu.Lock()
+	return m.unlocker(key, e)
+}
+
+// unlocker returns the function that unlocks key's entry e and forgets
+// the key when no one else holds or waits for it.
+func (m *Mutex) unlocker(key string, e *entry) func() {
 	return func() {
 		e.mu.Unlock()
 		m.mu.Lock()
+		defer m.mu.Unlock()
 		e.refs--
 		if e.refs == 0 {
 			delete(m.locks, key)
 		}
-		m.mu.Unlock()
 	}
 }
 
@@ -57,15 +63,7 @@ func (m *Mutex) TryLock(key string) (unlock func(), ok bool) {
 	e.mu.Lock()
 	m.locks[key] = e
 	m.mu.Unlock()
-	return func() {
-		e.mu.Unlock()
-		m.mu.Lock()
-		e.refs--
-		if e.refs == 0 {
-			delete(m.locks, key)
-		}
-		m.mu.Unlock()
-	}, true
+	return m.unlocker(key, e), true
 }
 
 // Len is how many keys are held or waited for.
