@@ -23,7 +23,8 @@ type Journal interface {
 	Sale(ctx context.Context, id string) (*Sale, error)
 	// FindSale returns the newest sale matching q; ErrNotFound if none.
 	FindSale(ctx context.Context, q SaleQuery) (*Sale, error)
-	// Sales lists sales, newest first.
+	// Sales lists sales, newest first: CreatedAt descending, then ID
+	// descending, an order that is stable across pages (SaleFilter.After).
 	Sales(ctx context.Context, f SaleFilter) ([]*Sale, error)
 	// History returns a sale's state changes, oldest first.
 	History(ctx context.Context, saleID string) ([]Event, error)
@@ -70,6 +71,16 @@ type SaleFilter struct {
 	Status     Status
 	Open       bool // only sales whose status is not final
 	Limit      int
+	// After, when set, selects only the sales that come after it in the
+	// order Sales lists them (CreatedAt descending, then ID descending):
+	// the next page of a listing.
+	After *SaleCursor
+}
+
+// SaleCursor is a position in the list of sales: the sale last seen.
+type SaleCursor struct {
+	CreatedAt time.Time
+	ID        string
 }
 
 // OpFilter selects ops; zero fields select everything.

@@ -21,7 +21,17 @@ type Terminal struct {
 	Manager   bool      `json:"manager,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	Revoked   bool      `json:"revoked,omitempty"`
+	// PreviousValidUntil is when the token replaced by the last rotation
+	// stops working; zero if no old token works.
+	PreviousValidUntil time.Time `json:"previousValidUntil,omitzero"`
+	// LastUsedAt is when a token of the terminal last authenticated (kept
+	// to the minute, see TouchInterval); zero if never.
+	LastUsedAt time.Time `json:"lastUsedAt,omitzero"`
 }
+
+// TouchInterval is how often at most a terminal's LastUsedAt is written:
+// a till polling every second does not cost a write per poll.
+const TouchInterval = time.Minute
 
 // Terminals stores tills and the hashes of their bearer tokens.
 type Terminals interface {
@@ -29,15 +39,25 @@ type Terminals interface {
 	// its id (a revoked one is replaced: its id may be used again).
 	AddTerminal(ctx context.Context, t Terminal, tokenHash []byte) error
 	// TerminalByToken returns the live terminal whose token hashes to
-	// hash; ErrNotFound if none.
-	TerminalByToken(ctx context.Context, hash []byte) (*Terminal, error)
+	// hash at time at: its current token, or the one a rotation replaced
+	// while at is before the old token's end; ErrNotFound if none.
+	TerminalByToken(ctx context.Context, hash []byte, at time.Time) (*Terminal, error)
 	// Terminal returns terminal id, revoked or not; ErrNotFound if none.
 	Terminal(ctx context.Context, id string) (*Terminal, error)
 	// Terminals lists every terminal, oldest first.
 	Terminals(ctx context.Context) ([]Terminal, error)
-	// RevokeTerminal stops terminal id's token from working; ErrNotFound
-	// if no live terminal has that id.
+	// RevokeTerminal stops terminal id's tokens (current and previous)
+	// from working; ErrNotFound if no live terminal has that id.
 	RevokeTerminal(ctx context.Context, id string, at time.Time) error
+	// RotateToken gives live terminal id the token hashing to newHash;
+	// its current token becomes the previous one, which works until
+	// graceUntil (a previous one before it stops at once). ErrNotFound if
+	// no live terminal has that id.
+	RotateToken(ctx context.Context, id string, newHash []byte, graceUntil time.Time) error
+	// TouchTerminal records that terminal id was used at at, unless its
+	// last use is recorded after at.Add(-TouchInterval): at most one
+	// write a TouchInterval.
+	TouchTerminal(ctx context.Context, id string, at time.Time) error
 }
 
 // MayRefund says whether terminal t may refund sale s (nil: a payment no
@@ -95,6 +115,23 @@ func AddTerminal(ctx context.Context, ts Terminals, t Terminal) (string, error) 
 	if err := ts.AddTerminal(ctx, t, HashToken(token)); err != nil {
 		if errors.Is(err, ErrDuplicate) {
 			return "", fmt.Errorf("terminal %s already exists (revoke it first to add it again)", t.ID)
+		}
+		return "", err
+	}
+	return token, nil
+}
+
+// RotateToken gives terminal id a new token, returned to be shown only
+// this once; the old one keeps working for grace after now (0: it stops
+// at once).
+func RotateToken(ctx context.Context, ts Terminals, id string, grace time.Duration, now time.Time) (string, error) {
+	if grace < 0 {
+		return "", errors.New("terminal rotate: the grace period cannot be negative")
+	}
+	token := NewToken()
+	if err := ts.RotateToken(ctx, id, HashToken(token), now.Add(grace)); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return "", fmt.Errorf("no active terminal %s", id)
 		}
 		return "", err
 	}

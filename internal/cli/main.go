@@ -38,7 +38,7 @@ func (m *Main) commands() map[string]command {
 		"demo":     {"run the sandbox and the POS server together, with a signed-in demo till", runDemo},
 		"sandbox":  {"run a local Centrapay sandbox (prints one line of JSON: base URL, API key, ids)", runSandbox},
 		"serve":    {"run the POS server against Centrapay (terminal API, cashier UI, customer display)", runServe},
-		"terminal": {"add, list or revoke terminals: terminal add --id T --config-id C --db F", runTerminal},
+		"terminal": {"add, list, rotate the token of or revoke terminals: terminal add --id T --config-id C --db F", runTerminal},
 		"version":  {"print the version and build information", runVersion},
 		"webhook":  {"endpoints for events pushed to your systems: webhook add URL --events T,T --db F; list, remove, deliveries, redeliver", runWebhook},
 	}

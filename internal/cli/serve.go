@@ -65,10 +65,11 @@ func apiKey(file string) (string, error) {
 	return strings.TrimSpace(os.Getenv("CENTRAPAY_API_KEY")), nil
 }
 
-// runTerminal adds, lists and revokes terminals in a journal.
+// runTerminal adds, lists, rotates the tokens of and revokes terminals in
+// a journal.
 func runTerminal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return UsageError{"terminal: add, list or revoke"}
+		return UsageError{"terminal: add, list, rotate or revoke"}
 	}
 	verb := args[0]
 	fs := flag.NewFlagSet("terminal "+verb, flag.ContinueOnError)
@@ -82,8 +83,20 @@ func runTerminal(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.StringVar(&t.ConfigID, "config-id", "", "the Centrapay merchant config of its location (required)")
 		fs.BoolVar(&t.Manager, "manager", false, "may see every terminal's sales and reports")
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return flagError(err)
+	grace := new(time.Duration)
+	if verb == "rotate" {
+		fs.DurationVar(grace, "grace", 24*time.Hour, "how long the old token keeps working (0: it stops at once)")
+	}
+	// flags may come before or after the terminal id
+	var ids []string
+	for rest := args[1:]; ; {
+		if err := fs.Parse(rest); err != nil {
+			return flagError(err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		ids, rest = append(ids, fs.Arg(0)), fs.Args()[1:]
 	}
 	j, err := openStore(ctx, *db)
 	if err != nil {
@@ -105,6 +118,7 @@ func runTerminal(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return err
 		}
+		now := time.Now()
 		for _, t := range ts {
 			state := "active"
 			if t.Revoked {
@@ -114,21 +128,47 @@ func runTerminal(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			if t.Manager {
 				role = " manager"
 			}
-			fmt.Fprintf(stdout, "%s\t%s\tdevice %s\tconfig %s\t%s%s\n", t.ID, t.Name, t.DeviceID, t.ConfigID, state, role)
+			used := "never used"
+			if !t.LastUsedAt.IsZero() {
+				used = "last used " + t.LastUsedAt.UTC().Format(time.RFC3339)
+			}
+			old := ""
+			if !t.Revoked && t.PreviousValidUntil.After(now) {
+				old = "\told token valid until " + t.PreviousValidUntil.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(stdout, "%s\t%s\tdevice %s\tconfig %s\t%s%s\t%s%s\n", t.ID, t.Name, t.DeviceID, t.ConfigID, state, role, used, old)
+		}
+	case "rotate":
+		if len(ids) != 1 {
+			return UsageError{"terminal rotate: give the terminal id"}
+		}
+		if *grace < 0 {
+			return UsageError{"terminal rotate: --grace cannot be negative"}
+		}
+		now := time.Now()
+		token, err := pos.RotateToken(ctx, j, ids[0], *grace, now)
+		if err != nil {
+			return err
+		}
+		if *grace == 0 {
+			fmt.Fprintf(stdout, "terminal %s has a new token; the old one no longer works. The new token (shown only now):\n%s\n", ids[0], token)
+		} else {
+			fmt.Fprintf(stdout, "terminal %s has a new token; the old one works until %s. The new token (shown only now):\n%s\n",
+				ids[0], now.Add(*grace).UTC().Format(time.RFC3339), token)
 		}
 	case "revoke":
-		if fs.NArg() != 1 {
+		if len(ids) != 1 {
 			return UsageError{"terminal revoke: give the terminal id"}
 		}
-		if err := j.RevokeTerminal(ctx, fs.Arg(0), time.Now()); err != nil {
+		if err := j.RevokeTerminal(ctx, ids[0], time.Now()); err != nil {
 			if errors.Is(err, pos.ErrNotFound) {
-				return fmt.Errorf("no active terminal %s", fs.Arg(0))
+				return fmt.Errorf("no active terminal %s", ids[0])
 			}
 			return err
 		}
-		fmt.Fprintf(stdout, "terminal %s revoked\n", fs.Arg(0))
+		fmt.Fprintf(stdout, "terminal %s revoked\n", ids[0])
 	default:
-		return UsageError{fmt.Sprintf("terminal: unknown action %q (add, list, revoke)", verb)}
+		return UsageError{fmt.Sprintf("terminal: unknown action %q (add, list, rotate, revoke)", verb)}
 	}
 	return nil
 }

@@ -82,14 +82,12 @@ func TestOneExternalRefOneSale(t *testing.T) {
 				prs = append(prs, e.ID+" "+e.Status)
 			}
 		}
-		var sales struct {
-			Items []saleView `json:"items"`
-		}
-		if err := getJSON(ctx, c, srv.base()+"/api/v1/sales?limit=1000", token, &sales); err != nil {
+		sales, err := allSales(ctx, c, srv.base(), token, []string{"till-1"})
+		if err != nil {
 			t.Fatal(err)
 		}
 		journaled := 0
-		for _, s := range sales.Items {
+		for _, s := range sales {
 			if s.ExternalRef == ref {
 				journaled++
 			}

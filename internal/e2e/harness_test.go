@@ -490,39 +490,40 @@ func (s saleView) final() bool {
 }
 
 // allSales lists every sale of terminals through the manager's token,
-// a page of 1000 at a time (newest first; "to" is exclusive).
+// page by page with the API's cursor (startingAfter / nextCursor), as a
+// till would.
 func allSales(ctx context.Context, c *http.Client, base, token string, terminals []string) ([]saleView, error) {
 	seen := map[string]bool{}
 	var out []saleView
 	for _, term := range terminals {
-		to := ""
+		cursor := ""
 		for {
-			u := base + "/api/v1/sales?limit=1000&terminal=" + term
-			if to != "" {
-				u += "&to=" + url.QueryEscape(to)
+			u := base + "/api/v1/sales?limit=200&terminal=" + url.QueryEscape(term)
+			if cursor != "" {
+				u += "&startingAfter=" + url.QueryEscape(cursor)
 			}
 			var page struct {
-				Items []saleView `json:"items"`
+				Items      []saleView `json:"items"`
+				HasMore    bool       `json:"hasMore"`
+				NextCursor string     `json:"nextCursor"`
 			}
 			if err := getJSON(ctx, c, u, token, &page); err != nil {
 				return nil, err
 			}
-			fresh := 0
 			for _, s := range page.Items {
-				if !seen[s.ID] {
-					seen[s.ID] = true
-					fresh++
-					out = append(out, s)
+				if seen[s.ID] {
+					return nil, fmt.Errorf("list sales: sale %s on two pages", s.ID)
 				}
+				seen[s.ID] = true
+				out = append(out, s)
 			}
-			if len(page.Items) < 1000 {
+			if !page.HasMore {
 				break
 			}
-			if fresh == 0 {
-				return nil, errors.New("list sales: a page brought no new sale")
+			if page.NextCursor == "" {
+				return nil, errors.New("list sales: more to come, but no cursor")
 			}
-			oldest := page.Items[len(page.Items)-1].CreatedAt
-			to = oldest.Add(time.Millisecond).UTC().Format(time.RFC3339Nano)
+			cursor = page.NextCursor
 		}
 	}
 	return out, nil

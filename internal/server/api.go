@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -94,13 +95,17 @@ func (s *Server) period(q url.Values) (from, to time.Time, err error) {
 	return
 }
 
+// listSales answers a page of sales, newest first (createdAt, then id,
+// descending): limit of them (default 50, at most 200) after the sale
+// startingAfter names, with hasMore and the nextCursor to pass as
+// startingAfter for the next page.
 func (s *Server) listSales(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	from, to, err := s.period(q)
 	if err != nil {
 		return err
 	}
-	f := pos.SaleFilter{From: from, To: to, Status: pos.Status(q.Get("status")), TerminalID: q.Get("terminal"), Limit: 200}
+	f := pos.SaleFilter{From: from, To: to, Status: pos.Status(q.Get("status")), TerminalID: q.Get("terminal"), Limit: defaultPage}
 	switch q.Get("open") {
 	case "", "false":
 	case "true":
@@ -110,8 +115,8 @@ func (s *Server) listSales(w http.ResponseWriter, r *http.Request) error {
 	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 1000 {
-			return &pos.Error{Code: pos.EInvalid, Field: "limit", Message: "1 to 1000"}
+		if err != nil || n < 1 || n > maxPage {
+			return &pos.Error{Code: pos.EInvalid, Field: "limit", Message: "1 to " + strconv.Itoa(maxPage)}
 		}
 		f.Limit = n
 	}
@@ -120,21 +125,54 @@ func (s *Server) listSales(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return &pos.Error{Code: pos.EInvalid, Field: "status", Message: "pending, resolving, paid, cancelled, expired or failed"}
 	}
-	if t := terminal(r.Context()); !t.Manager {
+	t := terminal(r.Context())
+	if !t.Manager {
 		if f.TerminalID != "" && f.TerminalID != t.ID {
 			return &pos.Error{Code: eForbidden, Field: "terminal", Message: "only a manager terminal sees other terminals' sales"}
 		}
 		f.TerminalID = t.ID
 	}
+	if id, ok := q["startingAfter"]; ok {
+		// the cursor is a sale this terminal may see; any other is refused
+		// alike, so that a cursor tells nothing of others' sales
+		after, err := s.eng.Journal().Sale(r.Context(), id[0])
+		if err != nil && !errors.Is(err, pos.ErrNotFound) {
+			return err
+		}
+		if after == nil || id[0] == "" || !t.Manager && after.TerminalID != t.ID {
+			return &pos.Error{Code: pos.EInvalid, Field: "startingAfter", Message: "not the id of a sale this terminal lists: pass the nextCursor of the previous page"}
+		}
+		f.After = &pos.SaleCursor{CreatedAt: after.CreatedAt, ID: after.ID}
+	}
+	limit := f.Limit
+	f.Limit++ // one more than the page says whether there are more
 	sales, err := s.eng.Journal().Sales(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	if sales == nil {
-		sales = []*pos.Sale{}
+	page := salePage{Items: sales}
+	if len(sales) > limit {
+		page.Items, page.HasMore = sales[:limit], true
+		page.NextCursor = sales[limit-1].ID
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": sales})
+	if page.Items == nil {
+		page.Items = []*pos.Sale{}
+	}
+	writeJSON(w, http.StatusOK, page)
 	return nil
+}
+
+// The page sizes of GET /sales.
+const (
+	defaultPage = 50
+	maxPage     = 200
+)
+
+// salePage is one page of GET /sales.
+type salePage struct {
+	Items      []*pos.Sale `json:"items"`
+	HasMore    bool        `json:"hasMore"`
+	NextCursor string      `json:"nextCursor,omitempty"`
 }
 
 func (s *Server) cancelSale(w http.ResponseWriter, r *http.Request) error {

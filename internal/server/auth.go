@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/centrapos/centrapos/pos"
 )
@@ -19,11 +20,16 @@ func (s *Server) terminalOf(r *http.Request) (*pos.Terminal, error) {
 		if !ok || token == "" {
 			return nil, &pos.Error{Code: eUnauthorized, Message: "Authorization must be Bearer <terminal token>"}
 		}
-		t, err := s.cfg.Terminals.TerminalByToken(r.Context(), pos.HashToken(token))
+		now := s.clk.Now()
+		t, err := s.cfg.Terminals.TerminalByToken(r.Context(), pos.HashToken(token), now)
 		if errors.Is(err, pos.ErrNotFound) {
-			return nil, &pos.Error{Code: eUnauthorized, Message: "unknown or revoked terminal token"}
+			return nil, &pos.Error{Code: eUnauthorized, Message: "unknown, revoked or expired terminal token"}
 		}
-		return t, err
+		if err != nil {
+			return nil, err
+		}
+		s.touch(r.Context(), t.ID, now)
+		return t, nil
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		if id, ok := s.session(c.Value); ok {
@@ -34,6 +40,19 @@ func (s *Server) terminalOf(r *http.Request) (*pos.Terminal, error) {
 		}
 	}
 	return nil, &pos.Error{Code: eUnauthorized, Message: "a terminal token is required (Authorization: Bearer …)"}
+}
+
+// touch records that terminal id's token was used at now, at most once a
+// pos.TouchInterval per terminal: a map look-up spares the journal a
+// write for every poll of a till.
+func (s *Server) touch(ctx context.Context, id string, now time.Time) {
+	if last, ok := s.touched.Load(id); ok && now.Sub(last.(time.Time)) < pos.TouchInterval && !now.Before(last.(time.Time)) {
+		return
+	}
+	s.touched.Store(id, now)
+	if err := s.cfg.Terminals.TouchTerminal(ctx, id, now); err != nil {
+		s.log.Warn("record terminal use", "terminal", id, "err", err)
+	}
 }
 
 func (s *Server) authed(h handlerFunc) handlerFunc {

@@ -58,15 +58,23 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.Detail = pe.Field + ": " + pe.Message
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
-	if status == http.StatusConflict || status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "1") // seconds: a state that may have changed by then
-	}
+	retryAfter(w.Header(), status)
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(p)
 }
 
+// retryAfter gives every 409, 429 and 503 the server answers a
+// Retry-After, unless one was set already: 1 s, a state that may have
+// changed by then.
+func retryAfter(h http.Header, status int) {
+	if (status == http.StatusConflict || status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", "1")
+	}
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	retryAfter(w.Header(), status)
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }

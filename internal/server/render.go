@@ -130,6 +130,16 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch q.Get("format") {
 	case "", "json":
+		// empty lists are [], as openapi.yaml says, never null
+		if rep.Transactions == nil {
+			rep.Transactions = []*pos.Sale{}
+		}
+		if rep.Refunds == nil {
+			rep.Refunds = []*pos.Op{}
+		}
+		if rep.Totals == nil {
+			rep.Totals = []pos.AssetTypeTotal{}
+		}
 		writeJSON(w, http.StatusOK, rep)
 		return nil
 	case "csv":

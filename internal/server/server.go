@@ -51,6 +51,7 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]session // UI sessions by cookie value
 	keyLocks keyed.Mutex        // one per terminal and Idempotency-Key
+	touched  sync.Map           // terminal id → time.Time its last use was written
 
 	notifications *prometheus.CounterVec // Centrapay webhook calls, by result
 }

@@ -164,6 +164,7 @@ func (e *env) do(method, path, term string, body any, headers ...string) respons
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	checkResponse(e.t, req, resp.StatusCode, resp.Header, b)
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }
 

@@ -104,13 +104,15 @@ func (s *Server) session(id string) (string, bool) {
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	token := r.PostFormValue("token")
-	t, err := s.cfg.Terminals.TerminalByToken(r.Context(), pos.HashToken(token))
+	now := s.clk.Now()
+	t, err := s.cfg.Terminals.TerminalByToken(r.Context(), pos.HashToken(token), now)
 	if errors.Is(err, pos.ErrNotFound) || token == "" {
 		return s.render(w, http.StatusUnauthorized, "login.html", page{Merchant: s.cfg.MerchantName, Error: "That terminal token is not valid."})
 	}
 	if err != nil {
 		return err
 	}
+	s.touch(r.Context(), t.ID, now)
 	s.newSession(w, t.ID)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil

@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) pos.Journal) {
 		{"one open sale per externalRef", testOpenRef},
 		{"idempotency keys", testKeys},
 		{"terminals", testTerminals},
+		{"token rotation", testTokenRotation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -151,6 +152,42 @@ func testFilters(t *testing.T, j pos.Journal) {
 		if got := ids(tc.f); got != tc.want {
 			t.Errorf("%s: %q, want %q", name, got, tc.want)
 		}
+	}
+	// paging: three more sales at c's time, so that ties on created_at
+	// are broken by id, descending; pages of 2 after each last id seen
+	// list every sale once, in the order of one listing
+	for _, id := range []string{"c1", "c2", "c3"} {
+		if err := createSale(ctx, j, sale(id, t0.Add(2*time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := ids(pos.SaleFilter{}), "dc3c2c1cba"; got != want {
+		t.Errorf("all, ties by id: %q, want %q", got, want)
+	}
+	var paged string
+	f := pos.SaleFilter{Limit: 2}
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("paging does not end")
+		}
+		list, err := j.Sales(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 0 {
+			break
+		}
+		for _, s := range list {
+			paged += s.ID
+		}
+		last := list[len(list)-1]
+		f.After = &pos.SaleCursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	if paged != "dc3c2c1cba" {
+		t.Errorf("paged by 2: %q, want %q", paged, "dc3c2c1cba")
+	}
+	if got := ids(pos.SaleFilter{TerminalID: "till-2", After: &pos.SaleCursor{CreatedAt: t0.Add(3 * time.Hour), ID: "d"}}); got != "b" {
+		t.Errorf("after d on till-2: %q, want %q", got, "b")
 	}
 }
 
@@ -336,13 +373,13 @@ func testTerminals(t *testing.T, j pos.Journal) {
 	if err := ts.AddTerminal(ctx, till, []byte("hash-2")); !errors.Is(err, pos.ErrDuplicate) {
 		t.Errorf("a live id again: %v, want ErrDuplicate", err)
 	}
-	if got, err := ts.TerminalByToken(ctx, []byte("hash-1")); err != nil || got.ID != "till-1" || got.ConfigID != "cfg" {
+	if got, err := ts.TerminalByToken(ctx, []byte("hash-1"), t0); err != nil || got.ID != "till-1" || got.ConfigID != "cfg" {
 		t.Errorf("by token: %+v %v", got, err)
 	}
 	if err := ts.RevokeTerminal(ctx, "till-1", t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.TerminalByToken(ctx, []byte("hash-1")); !errors.Is(err, pos.ErrNotFound) {
+	if _, err := ts.TerminalByToken(ctx, []byte("hash-1"), t0); !errors.Is(err, pos.ErrNotFound) {
 		t.Errorf("a revoked token works: %v", err)
 	}
 	if err := ts.RevokeTerminal(ctx, "till-1", t0.Add(time.Hour)); !errors.Is(err, pos.ErrNotFound) {
@@ -352,10 +389,10 @@ func testTerminals(t *testing.T, j pos.Journal) {
 	if err := ts.AddTerminal(ctx, till, []byte("hash-3")); err != nil {
 		t.Fatalf("a revoked id again: %v", err)
 	}
-	if got, err := ts.TerminalByToken(ctx, []byte("hash-3")); err != nil || got.Revoked || got.Name != "Front again" {
+	if got, err := ts.TerminalByToken(ctx, []byte("hash-3"), t0); err != nil || got.Revoked || got.Name != "Front again" {
 		t.Errorf("re-added: %+v %v", got, err)
 	}
-	if _, err := ts.TerminalByToken(ctx, []byte("hash-1")); !errors.Is(err, pos.ErrNotFound) {
+	if _, err := ts.TerminalByToken(ctx, []byte("hash-1"), t0); !errors.Is(err, pos.ErrNotFound) {
 		t.Errorf("the old token works again: %v", err)
 	}
 }

@@ -320,7 +320,12 @@ func (j *Journal) Sales(ctx context.Context, f pos.SaleFilter) ([]*pos.Sale, err
 	if f.Open {
 		w.conds = append(w.conds, "NOT final")
 	}
-	q := `SELECT data FROM sales` + w.String() + ` ORDER BY created_at DESC, seq DESC`
+	if f.After != nil {
+		w.args = append(w.args, f.After.CreatedAt, f.After.ID)
+		n := len(w.args)
+		w.conds = append(w.conds, "(created_at, id) < ($"+strconv.Itoa(n-1)+", $"+strconv.Itoa(n)+")")
+	}
+	q := `SELECT data FROM sales` + w.String() + ` ORDER BY created_at DESC, id DESC`
 	if f.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(f.Limit)
 	}
@@ -386,7 +391,8 @@ func (j *Journal) KnownRequest(ctx context.Context, id string) (bool, error) {
 func (j *Journal) AddTerminal(ctx context.Context, t pos.Terminal, tokenHash []byte) error {
 	tag, err := j.pool.Exec(ctx, `INSERT INTO terminals (id, device_id, name, config_id, manager, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (id) DO UPDATE SET device_id = excluded.device_id, name = excluded.name, config_id = excluded.config_id,
-			manager = excluded.manager, token_hash = excluded.token_hash, created_at = excluded.created_at, revoked_at = NULL
+			manager = excluded.manager, token_hash = excluded.token_hash, created_at = excluded.created_at, revoked_at = NULL,
+			previous_token_hash = NULL, previous_valid_until = NULL, last_used_at = NULL
 		WHERE terminals.revoked_at IS NOT NULL`,
 		t.ID, t.DeviceID, t.Name, t.ConfigID, t.Manager, tokenHash, t.CreatedAt)
 	if uniqueViolation(err) != "" {
@@ -401,23 +407,32 @@ func (j *Journal) AddTerminal(ctx context.Context, t pos.Terminal, tokenHash []b
 	return nil
 }
 
-const terminalCols = `id, device_id, name, config_id, manager, created_at, revoked_at IS NOT NULL`
+const terminalCols = `id, device_id, name, config_id, manager, created_at, revoked_at IS NOT NULL, previous_valid_until, last_used_at`
 
 func scanTerminal(row pgx.Row) (*pos.Terminal, error) {
 	var t pos.Terminal
-	if err := row.Scan(&t.ID, &t.DeviceID, &t.Name, &t.ConfigID, &t.Manager, &t.CreatedAt, &t.Revoked); err != nil {
+	var prevUntil, lastUsed *time.Time
+	if err := row.Scan(&t.ID, &t.DeviceID, &t.Name, &t.ConfigID, &t.Manager, &t.CreatedAt, &t.Revoked, &prevUntil, &lastUsed); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, pos.ErrNotFound
 		}
 		return nil, err
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
+	if prevUntil != nil {
+		t.PreviousValidUntil = prevUntil.UTC()
+	}
+	if lastUsed != nil {
+		t.LastUsedAt = lastUsed.UTC()
+	}
 	return &t, nil
 }
 
-// TerminalByToken returns the live terminal whose token hashes to hash.
-func (j *Journal) TerminalByToken(ctx context.Context, hash []byte) (*pos.Terminal, error) {
-	return scanTerminal(j.pool.QueryRow(ctx, `SELECT `+terminalCols+` FROM terminals WHERE token_hash = $1 AND revoked_at IS NULL`, hash))
+// TerminalByToken returns the live terminal whose token hashes to hash
+// at time at: its current token, or its previous one before that ends.
+func (j *Journal) TerminalByToken(ctx context.Context, hash []byte, at time.Time) (*pos.Terminal, error) {
+	return scanTerminal(j.pool.QueryRow(ctx, `SELECT `+terminalCols+` FROM terminals
+		WHERE revoked_at IS NULL AND (token_hash = $1 OR previous_token_hash = $1 AND previous_valid_until > $2)`, hash, at))
 }
 
 // Terminal returns terminal id, revoked or not.
@@ -440,14 +455,44 @@ func (j *Journal) Terminals(ctx context.Context) ([]pos.Terminal, error) {
 	})
 }
 
-// RevokeTerminal stops terminal id's token from working.
+// RevokeTerminal stops terminal id's tokens, current and previous, from
+// working.
 func (j *Journal) RevokeTerminal(ctx context.Context, id string, at time.Time) error {
-	tag, err := j.pool.Exec(ctx, `UPDATE terminals SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, at, id)
+	tag, err := j.pool.Exec(ctx, `UPDATE terminals SET revoked_at = $1, previous_token_hash = NULL, previous_valid_until = NULL
+		WHERE id = $2 AND revoked_at IS NULL`, at, id)
 	if err != nil {
 		return err
 	}
 	if tag.RowsAffected() == 0 {
 		return pos.ErrNotFound
+	}
+	return nil
+}
+
+// RotateToken gives live terminal id the token hashing to newHash; the
+// current one works until graceUntil.
+func (j *Journal) RotateToken(ctx context.Context, id string, newHash []byte, graceUntil time.Time) error {
+	tag, err := j.pool.Exec(ctx, `UPDATE terminals SET previous_token_hash = token_hash, previous_valid_until = $1, token_hash = $2
+		WHERE id = $3 AND revoked_at IS NULL`, graceUntil, newHash, id)
+	if uniqueViolation(err) != "" {
+		return pos.ErrDuplicate
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: rotate token of terminal %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return pos.ErrNotFound
+	}
+	return nil
+}
+
+// TouchTerminal records terminal id's use at at, at most once a
+// pos.TouchInterval.
+func (j *Journal) TouchTerminal(ctx context.Context, id string, at time.Time) error {
+	_, err := j.pool.Exec(ctx, `UPDATE terminals SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)`,
+		at, id, at.Add(-pos.TouchInterval))
+	if err != nil {
+		return fmt.Errorf("postgres: touch terminal %s: %w", id, err)
 	}
 	return nil
 }

@@ -82,7 +82,7 @@ func TestTerminalList(t *testing.T) {
 	if err := j.AddTerminal(ctx, tm, []byte("hash-1")); err != nil {
 		t.Fatal(err)
 	}
-	got, err := j.TerminalByToken(ctx, []byte("hash-1"))
+	got, err := j.TerminalByToken(ctx, []byte("hash-1"), at)
 	if err != nil || *got != tm {
 		t.Errorf("by token: %+v %v", got, err)
 	}

@@ -16,7 +16,8 @@ import (
 func (j *Journal) AddTerminal(ctx context.Context, t pos.Terminal, tokenHash []byte) error {
 	res, err := j.db.ExecContext(ctx, `INSERT INTO terminals (id, device_id, name, config_id, manager, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET device_id = excluded.device_id, name = excluded.name, config_id = excluded.config_id,
-			manager = excluded.manager, token_hash = excluded.token_hash, created_at = excluded.created_at, revoked_at = NULL
+			manager = excluded.manager, token_hash = excluded.token_hash, created_at = excluded.created_at, revoked_at = NULL,
+			previous_token_hash = NULL, previous_valid_until = NULL, last_used_at = NULL
 		WHERE terminals.revoked_at IS NOT NULL`,
 		t.ID, t.DeviceID, t.Name, t.ConfigID, t.Manager, tokenHash, ms(t.CreatedAt))
 	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
@@ -31,24 +32,33 @@ func (j *Journal) AddTerminal(ctx context.Context, t pos.Terminal, tokenHash []b
 	return nil
 }
 
-const terminalCols = `id, device_id, name, config_id, manager, created_at, revoked_at IS NOT NULL`
+const terminalCols = `id, device_id, name, config_id, manager, created_at, revoked_at IS NOT NULL, previous_valid_until, last_used_at`
 
 func scanTerminal(row interface{ Scan(...any) error }) (*pos.Terminal, error) {
 	var t pos.Terminal
 	var created int64
-	if err := row.Scan(&t.ID, &t.DeviceID, &t.Name, &t.ConfigID, &t.Manager, &created, &t.Revoked); err != nil {
+	var prevUntil, lastUsed sql.NullInt64
+	if err := row.Scan(&t.ID, &t.DeviceID, &t.Name, &t.ConfigID, &t.Manager, &created, &t.Revoked, &prevUntil, &lastUsed); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, pos.ErrNotFound
 		}
 		return nil, err
 	}
 	t.CreatedAt = time.UnixMilli(created).UTC()
+	if prevUntil.Valid {
+		t.PreviousValidUntil = time.UnixMilli(prevUntil.Int64).UTC()
+	}
+	if lastUsed.Valid {
+		t.LastUsedAt = time.UnixMilli(lastUsed.Int64).UTC()
+	}
 	return &t, nil
 }
 
-// TerminalByToken returns the live terminal whose token hashes to hash.
-func (j *Journal) TerminalByToken(ctx context.Context, hash []byte) (*pos.Terminal, error) {
-	return scanTerminal(j.rdb.QueryRowContext(ctx, `SELECT `+terminalCols+` FROM terminals WHERE token_hash = ? AND revoked_at IS NULL`, hash))
+// TerminalByToken returns the live terminal whose token hashes to hash
+// at time at: its current token, or its previous one before that ends.
+func (j *Journal) TerminalByToken(ctx context.Context, hash []byte, at time.Time) (*pos.Terminal, error) {
+	return scanTerminal(j.rdb.QueryRowContext(ctx, `SELECT `+terminalCols+` FROM terminals
+		WHERE revoked_at IS NULL AND (token_hash = ? OR previous_token_hash = ? AND previous_valid_until > ?)`, hash, hash, ms(at)))
 }
 
 // Terminal returns terminal id, revoked or not.
@@ -74,14 +84,44 @@ func (j *Journal) Terminals(ctx context.Context) ([]pos.Terminal, error) {
 	return out, rows.Err()
 }
 
-// RevokeTerminal stops terminal id's token from working.
+// RevokeTerminal stops terminal id's tokens, current and previous, from
+// working.
 func (j *Journal) RevokeTerminal(ctx context.Context, id string, at time.Time) error {
-	res, err := j.db.ExecContext(ctx, `UPDATE terminals SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, ms(at), id)
+	res, err := j.db.ExecContext(ctx, `UPDATE terminals SET revoked_at = ?, previous_token_hash = NULL, previous_valid_until = NULL
+		WHERE id = ? AND revoked_at IS NULL`, ms(at), id)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return pos.ErrNotFound
+	}
+	return nil
+}
+
+// RotateToken gives live terminal id the token hashing to newHash; the
+// current one works until graceUntil.
+func (j *Journal) RotateToken(ctx context.Context, id string, newHash []byte, graceUntil time.Time) error {
+	res, err := j.db.ExecContext(ctx, `UPDATE terminals SET previous_token_hash = token_hash, previous_valid_until = ?, token_hash = ?
+		WHERE id = ? AND revoked_at IS NULL`, ms(graceUntil), newHash, id)
+	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+		return pos.ErrDuplicate
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: rotate token of terminal %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return pos.ErrNotFound
+	}
+	return nil
+}
+
+// TouchTerminal records terminal id's use at at, at most once a
+// pos.TouchInterval.
+func (j *Journal) TouchTerminal(ctx context.Context, id string, at time.Time) error {
+	_, err := j.db.ExecContext(ctx, `UPDATE terminals SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
+		ms(at), id, ms(at.Add(-pos.TouchInterval)))
+	if err != nil {
+		return fmt.Errorf("sqlite: touch terminal %s: %w", id, err)
 	}
 	return nil
 }
