@@ -71,16 +71,11 @@ type SaleFilter struct {
 	Status     Status
 	Open       bool // only sales whose status is not final
 	Limit      int
-	// After, when set, selects only the sales that come after it in the
-	// order Sales lists them (CreatedAt descending, then ID descending):
-	// the next page of a listing.
-	After *SaleCursor
-}
-
-// SaleCursor is a position in the list of sales: the sale last seen.
-type SaleCursor struct {
-	CreatedAt time.Time
-	ID        string
+	// After, a sale's id, selects only the sales that come after it in the
+	// order Sales lists them — newest first, and sales of the same
+	// millisecond in the reverse of the order they were journaled — so a
+	// listing is paged without gaps or repeats (the next page of it).
+	After string
 }
 
 // OpFilter selects ops; zero fields select everything.

@@ -142,7 +142,7 @@ func (s *Server) listSales(w http.ResponseWriter, r *http.Request) error {
 		if after == nil || id[0] == "" || !t.Manager && after.TerminalID != t.ID {
 			return &pos.Error{Code: pos.EInvalid, Field: "startingAfter", Message: "not the id of a sale this terminal lists: pass the nextCursor of the previous page"}
 		}
-		f.After = &pos.SaleCursor{CreatedAt: after.CreatedAt, ID: after.ID}
+		f.After = after.ID
 	}
 	limit := f.Limit
 	f.Limit++ // one more than the page says whether there are more

@@ -320,12 +320,10 @@ func (j *Journal) Sales(ctx context.Context, f pos.SaleFilter) ([]*pos.Sale, err
 	if f.Open {
 		w.conds = append(w.conds, "NOT final")
 	}
-	if f.After != nil {
-		w.args = append(w.args, f.After.CreatedAt, f.After.ID)
-		n := len(w.args)
-		w.conds = append(w.conds, "(created_at, id) < ($"+strconv.Itoa(n-1)+", $"+strconv.Itoa(n)+")")
+	if f.After != "" {
+		w.add("(created_at, seq) < (SELECT created_at, seq FROM sales WHERE id = ?)", f.After)
 	}
-	q := `SELECT data FROM sales` + w.String() + ` ORDER BY created_at DESC, id DESC`
+	q := `SELECT data FROM sales` + w.String() + ` ORDER BY created_at DESC, seq DESC`
 	if f.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(f.Limit)
 	}

@@ -307,15 +307,14 @@ func (j *Journal) Sales(ctx context.Context, f pos.SaleFilter) ([]*pos.Sale, err
 	if f.Open {
 		where = append(where, "final = 0")
 	}
-	if f.After != nil {
-		at := ms(f.After.CreatedAt)
-		where, args = append(where, "(created_at < ? OR (created_at = ? AND id < ?))"), append(args, at, at, f.After.ID)
+	if f.After != "" {
+		where, args = append(where, "(created_at, rowid) < (SELECT created_at, rowid FROM sales WHERE id = ?)"), append(args, f.After)
 	}
 	q := `SELECT data FROM sales`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY created_at DESC, id DESC"
+	q += " ORDER BY created_at DESC, rowid DESC"
 	if f.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(f.Limit)
 	}
