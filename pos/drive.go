@@ -250,9 +250,17 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 		s.Status, s.Reason = StatusFailed, "the payment request could not be created: start the sale again"
 		return time.Time{}, e.commit(ctx, &Change{Sale: s, Note: "no request found by the POS timeout", Ops: []*Op{op}})
 	}
-	// the newest is adopted; any other (there should be none: only a fault
-	// at Centrapay could make one) is voided, each void journaled first and
-	// sent again until Centrapay answers, like any other op
+	// the newest is adopted — the newest paid one, if the patron paid one:
+	// what was paid is kept, not refunded to be paid again — and any other
+	// (there should be none: only a fault at Centrapay could make one) is
+	// voided, each void journaled first and sent again until Centrapay
+	// answers, like any other op
+	for i, p := range found {
+		if p.Status == centrapay.StatusPaid {
+			found[0], found[i] = found[i], found[0]
+			break
+		}
+	}
 	pr := found[0]
 	var extras []*Op
 	for _, other := range found[1:] {

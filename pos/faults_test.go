@@ -208,3 +208,34 @@ func TestSlowCreateMovesTheTimeout(t *testing.T) {
 		t.Errorf("POS timeout %v after the sale started, want 131 s", d)
 	}
 }
+
+// TestExtraRequestPaidIsKept: of two requests found for a sale, the one
+// the patron paid is adopted, and the unpaid one voided.
+func TestExtraRequestPaidIsKept(t *testing.T) {
+	r := newRig(t)
+	r.fault(sandbox.Fault{Method: "POST", Path: "/api/payment-requests", Kind: "drop-after-commit", Count: 1})
+	s, err := r.eng.StartSale(r.ctx, r.input(func(in *pos.SaleInput) { in.ExternalRef = "INV-PAID-FIRST" }))
+	if err != nil || s.Status != pos.StatusResolving {
+		t.Fatalf("after a dropped create: %+v %v", s, err)
+	}
+	first := r.requestsFor("INV-PAID-FIRST")[0]
+	r.sb.PatronPay(first.ID, "", 0) // the patron pays the first; a second, newer, appears
+	if _, _, err := r.client.Create(r.ctx, &centrapay.CreateRequest{ConfigID: r.seed.ConfigID, Value: centrapay.Cents(1000, "NZD"),
+		ExternalRef: "INV-PAID-FIRST", TerminalID: "till-1", DeviceID: "dev-1"}); err != nil {
+		t.Fatal(err)
+	}
+	r.settle()
+	r.tick(1)
+	got := r.sale(s.ID)
+	if got.Status != pos.StatusPaid || got.PaymentRequest.ID != first.ID {
+		t.Errorf("sale %s on %v, want paid on the paid request %s", got.Status, got.PaymentRequest, first.ID)
+	}
+	if l := r.ledger(first.ID); l.Refunded != 0 {
+		t.Errorf("the paid request was refunded %d", l.Refunded)
+	}
+	for _, l := range r.requestsFor("INV-PAID-FIRST") {
+		if l.ID != first.ID && l.Status != "cancelled" {
+			t.Errorf("the unpaid extra is %s", l.Status)
+		}
+	}
+}
