@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/centrapos/centrapos/internal/cli"
@@ -17,27 +18,8 @@ import (
 // through it end to end: a sale on the terminal API, paid through the
 // sandbox's control API, followed to paid over Server-Sent Events.
 func TestDemo(t *testing.T) {
-	pr, pw := io.Pipe()
-	var stderr bytes.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		m := &cli.Main{Stdout: pw, Stderr: &stderr}
-		done <- m.Run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--dir", t.TempDir()})
-		pw.Close()
-	}()
-	lines := map[string]string{}
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), ": ")
-		if ok {
-			lines[k] = strings.TrimSpace(v)
-		}
-		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
+	var stderr syncBuffer
+	lines, stop := startDemo(t, &stderr)
 	cashier, token := lines["Cashier (signed in)"], lines["Terminal token"]
 	if !strings.Contains(cashier, "/login/") || !strings.HasPrefix(token, "cpt_") || lines["Customer display"] == "" {
 		t.Fatalf("demo printed %v; stderr %s", lines, stderr.String())
@@ -86,10 +68,64 @@ func TestDemo(t *testing.T) {
 	if strings.Contains(stderr.String(), "sandbox-demo-key") {
 		t.Error("the API key reached the log")
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("demo ended with %v", err)
+	stop()
+}
+
+// startDemo runs the real demo command on free ports, its log to stderr,
+// and returns the "what: where" lines it printed and the func that stops
+// it (Ctrl-C) and checks that it ended well.
+func startDemo(t *testing.T, stderr io.Writer) (map[string]string, func()) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		m := &cli.Main{Stdout: pw, Stderr: stderr}
+		done <- m.Run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--dir", t.TempDir()})
+		pw.Close()
+	}()
+	lines := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), ": "); ok {
+			lines[k] = strings.TrimSpace(v)
+		}
+		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
+			break
+		}
 	}
+	go io.Copy(io.Discard, pr)
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo ended with %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return lines, stop
+}
+
+// syncBuffer is a bytes.Buffer safe for the demo's log goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // startSale starts a sale and returns its id.

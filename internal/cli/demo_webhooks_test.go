@@ -1,16 +1,12 @@
 package cli_test
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/centrapos/centrapos/internal/cli"
 )
 
 // TestDemoWebhooks: the demo's sandbox notifies the demo's server by
@@ -19,31 +15,7 @@ import (
 // after a payment, the server's metrics count one notification accepted
 // (and none rejected), and the sale is paid.
 func TestDemoWebhooks(t *testing.T) {
-	pr, pw := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		m := &cli.Main{Stdout: pw, Stderr: io.Discard}
-		done <- m.Run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--dir", t.TempDir()})
-		pw.Close()
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("demo ended with %v", err)
-		}
-	}()
-	lines := map[string]string{}
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), ": "); ok {
-			lines[k] = strings.TrimSpace(v)
-		}
-		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, pr)
+	lines, _ := startDemo(t, io.Discard)
 	cashier, token := lines["Cashier (signed in)"], lines["Terminal token"]
 	i := strings.Index(cashier, "/login/")
 	if i < 0 || !strings.HasPrefix(token, "cpt_") {
