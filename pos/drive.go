@@ -272,10 +272,12 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 		return next, err
 	}
 	for _, v := range extras {
-		if _, err := e.finish(ctx, v); err != nil && !errors.Is(err, errAbandoned) {
-			e.log.Warn("void of an extra request", "sale", s.ID, "request", v.PaymentRequestID, "err", err)
-		} else if errors.Is(err, errAbandoned) {
+		_, err := e.finish(ctx, v)
+		if errors.Is(err, errAbandoned) {
 			return time.Time{}, err
+		}
+		if err != nil {
+			e.log.Warn("void of an extra request", "sale", s.ID, "request", v.PaymentRequestID, "err", err)
 		}
 	}
 	return next, nil

@@ -59,9 +59,6 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 			if prev.Status >= 400 {
 				w.Header().Set("Content-Type", "application/problem+json")
 			}
-			if prev.Status == http.StatusConflict || prev.Status == http.StatusServiceUnavailable {
-				w.Header().Set("Retry-After", "1") // as writeError says it
-			}
 			w.Header().Set("Idempotent-Replayed", "true")
 			retryAfter(w.Header(), prev.Status)
 			w.WriteHeader(prev.Status)

@@ -44,7 +44,8 @@ func Open(ctx context.Context, path string) (*Journal, error) {
 		q.Add("_pragma", p)
 	}
 	// the path is escaped: a '#' or '?' in it would end the URI's path
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	dsn := func() string { return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode() }
+	db, err := sql.Open("sqlite", dsn())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -58,7 +59,7 @@ func Open(ctx context.Context, path string) (*Journal, error) {
 	// write and never waits for the writer, so polls and the till's reads
 	// do not queue behind an fsync
 	q.Add("_pragma", "query_only(1)")
-	rdb, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	rdb, err := sql.Open("sqlite", dsn())
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
