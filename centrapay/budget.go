@@ -1,22 +1,46 @@
 package centrapay
 
 import (
+	"container/list"
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/centrapos/centrapos/clock"
 )
 
-// Priority orders calls waiting for the rate budget: live sales first,
-// background work (recovery, reconciliation) with what is left.
+// Priority orders calls waiting for the rate budget: what a cashier waits
+// for first, then polls of live sales, then background work (recovery,
+// reconciliation) with what is left.
 type Priority int
 
 // Priorities, highest first.
 const (
-	PriorityLive Priority = iota
+	// PriorityOperator is a call a person at the till waits for: create,
+	// cancel, refund, condition answer, confirm, release.
+	PriorityOperator Priority = iota
+	// PriorityLive is a poll (or void) of a live sale; calls without a
+	// priority are live.
+	PriorityLive
+	// PriorityBackground is recovery and reconciliation.
 	PriorityBackground
+	priorities // how many there are
 )
+
+// String names p for logs and metrics.
+func (p Priority) String() string {
+	switch p {
+	case PriorityOperator:
+		return "operator"
+	case PriorityLive:
+		return "live"
+	case PriorityBackground:
+		return "background"
+	}
+	return "unknown"
+}
 
 type priorityKey struct{}
 
@@ -26,32 +50,66 @@ func WithPriority(ctx context.Context, p Priority) context.Context {
 	return context.WithValue(ctx, priorityKey{}, p)
 }
 
-func priorityOf(ctx context.Context) Priority {
-	if p, ok := ctx.Value(priorityKey{}).(Priority); ok {
+// PriorityOf returns the priority ctx's calls wait at.
+func PriorityOf(ctx context.Context) Priority {
+	if p, ok := ctx.Value(priorityKey{}).(Priority); ok && p >= 0 && p < priorities {
 		return p
 	}
 	return PriorityLive
+}
+
+type takenKey struct{}
+
+// WithTokenTaken returns a context whose next call does not wait for the
+// budget: its caller took the token already (Budget.WaitWithin), before
+// journaling the intent the call carries out. Only one call skips the wait;
+// its retries, and any later call, wait as usual.
+func WithTokenTaken(ctx context.Context) context.Context {
+	taken := new(atomic.Bool)
+	taken.Store(true)
+	return context.WithValue(ctx, takenKey{}, taken)
+}
+
+// tokenTaken reports, once, whether ctx carries a token already taken.
+func tokenTaken(ctx context.Context) bool {
+	t, ok := ctx.Value(takenKey{}).(*atomic.Bool)
+	return ok && t.CompareAndSwap(true, false)
 }
 
 // DefaultRateLimit is Centrapay's default limit per account, in requests per
 // minute.
 const DefaultRateLimit = 200
 
+// ErrBudgetBusy is returned by WaitWithin when no token came in time: the
+// call was not made.
+var ErrBudgetBusy = errors.New("centrapay: the rate budget had no call free in time")
+
 // Budget is a token bucket shared by every call made with one API key, so a
-// busy POS stays under Centrapay's per-account rate limit. A background
-// caller takes a token only when no live caller is waiting. A 429's
-// Retry-After pauses the whole budget.
+// busy POS stays under Centrapay's per-account rate limit. Waiting calls are
+// served by priority, and within a priority in the order they came: polls
+// of the sales due first go first, so when live sales need more calls than
+// the budget gives, every one of them is polled in turn, less often, never
+// starved. A 429's Retry-After pauses the whole budget.
+//
+// Only the waiter at the head of the line sleeps on the clock; the others
+// wait to be told it is their turn, so ten thousand waiting polls cost one
+// timer, not ten thousand.
 type Budget struct {
-	clk      clock.Clock
-	interval time.Duration // one token per interval
-	burst    int
+	clk       clock.Clock
+	perMinute int
+	interval  time.Duration // one token per interval
+	burst     int
 
 	mu          sync.Mutex
 	tokens      int
 	last        time.Time // time of the last refill step
 	pausedUntil time.Time
-	waiting     [2]int
-	changed     chan struct{} // closed and replaced when waiters should look again
+	queues      [priorities]list.List // of *waiter, oldest first
+}
+
+// waiter is a call waiting for a token.
+type waiter struct {
+	turn chan struct{} // buffered 1: told when it may be the head, or things changed
 }
 
 // NewBudget returns a budget of perMinute requests per minute, with a burst
@@ -65,20 +123,26 @@ func NewBudget(perMinute int, c clock.Clock) *Budget {
 	}
 	burst := max(perMinute/10, 1)
 	return &Budget{
-		clk:      c,
-		interval: time.Minute / time.Duration(perMinute),
-		burst:    burst,
-		tokens:   burst,
-		last:     c.Now(),
-		changed:  make(chan struct{}),
+		clk:       c,
+		perMinute: perMinute,
+		interval:  max(time.Minute/time.Duration(perMinute), time.Nanosecond),
+		burst:     burst,
+		tokens:    burst,
+		last:      c.Now(),
 	}
 }
 
-// Waiting returns how many live and background calls wait for a token.
-func (b *Budget) Waiting() (live, background int) {
+// PerMinute is the budget's rate: calls a minute.
+func (b *Budget) PerMinute() int { return b.perMinute }
+
+// Waiting returns how many calls of priority p wait for a token.
+func (b *Budget) Waiting(p Priority) int {
+	if p < 0 || p >= priorities {
+		return 0
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.waiting[PriorityLive], b.waiting[PriorityBackground]
+	return b.queues[p].Len()
 }
 
 // Pause stops handing out tokens until t, as a 429's Retry-After asks.
@@ -91,13 +155,28 @@ func (b *Budget) Pause(until time.Time) {
 		// one token is earned the moment the pause ends, so the
 		// caller the server asked to wait goes first
 		b.last = until.Add(-b.interval)
-		b.wake()
+		b.tell()
 	}
 }
 
-func (b *Budget) wake() {
-	close(b.changed)
-	b.changed = make(chan struct{})
+// head is the waiter served next; b.mu is held.
+func (b *Budget) head() *list.Element {
+	for p := range b.queues {
+		if e := b.queues[p].Front(); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// tell wakes the head waiter to look again; b.mu is held.
+func (b *Budget) tell() {
+	if e := b.head(); e != nil {
+		select {
+		case e.Value.(*waiter).turn <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // refill adds the tokens earned since last; b.mu is held.
@@ -116,58 +195,96 @@ func (b *Budget) refill(now time.Time) {
 	}
 }
 
+// take hands out a token if one is free now; b.mu is held.
+func (b *Budget) take() bool {
+	now := b.clk.Now()
+	b.refill(now)
+	if now.Before(b.pausedUntil) || b.tokens == 0 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
 // Wait blocks until a token is available for priority p or ctx is done.
 func (b *Budget) Wait(ctx context.Context, p Priority) error {
-	if p != PriorityBackground {
+	return b.wait(ctx, p, time.Time{})
+}
+
+// WaitWithin is Wait for at most d by the budget's clock: ErrBudgetBusy when
+// no token came in time. A person waits on such calls; better to tell them
+// at once than to hold them for minutes.
+func (b *Budget) WaitWithin(ctx context.Context, p Priority, d time.Duration) error {
+	return b.wait(ctx, p, b.clk.Now().Add(d))
+}
+
+func (b *Budget) wait(ctx context.Context, p Priority, deadline time.Time) error {
+	if p < 0 || p >= priorities {
 		p = PriorityLive
 	}
 	b.mu.Lock()
-	counted := false
-	defer func() {
-		if counted {
-			b.mu.Lock()
-			b.waiting[p]--
-			b.mu.Unlock()
-		}
-	}()
-	for {
-		now := b.clk.Now()
-		b.refill(now)
-		paused := now.Before(b.pausedUntil)
-		mayTake := p == PriorityLive || b.waiting[PriorityLive] == 0
-		if !paused && b.tokens > 0 && mayTake {
-			b.tokens--
-			if counted {
-				b.waiting[p]--
-				counted = false
-				// a background waiter may now proceed
-				b.wake()
-			}
-			b.mu.Unlock()
-			return nil
-		}
-		if !counted {
-			b.waiting[p]++
-			counted = true
-		}
-		var d time.Duration
-		switch {
-		case paused:
-			d = b.pausedUntil.Sub(now)
-		default:
-			d = b.last.Add(b.interval).Sub(now)
-		}
-		changed := b.changed
+	if b.head() == nil && b.take() { // nobody waits: the fast path
 		b.mu.Unlock()
-		t := b.clk.NewTimer(max(d, time.Nanosecond))
+		return nil
+	}
+	w := &waiter{turn: make(chan struct{}, 1)}
+	el := b.queues[p].PushBack(w)
+	b.tell() // w may be the new head, ahead of one sleeping on the clock
+	b.mu.Unlock()
+	leave := func(err error) error {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.queues[p].Remove(el)
+		b.tell()
+		return err
+	}
+	var dl clock.Timer // the deadline, if any
+	var dlc <-chan time.Time
+	if !deadline.IsZero() {
+		dl = b.clk.NewTimer(max(deadline.Sub(b.clk.Now()), 0))
+		defer dl.Stop()
+		dlc = dl.C()
+	}
+	for {
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-changed:
-		case <-t.C():
+			return leave(ctx.Err())
+		case <-dlc:
+			return leave(ErrBudgetBusy)
+		case <-w.turn:
 		}
-		t.Stop()
-		b.mu.Lock()
+		// w may be the head: serve it, or sleep on the clock until the
+		// next token (or the pause's end), unless told to look again
+		for {
+			b.mu.Lock()
+			if b.head() != el {
+				b.mu.Unlock()
+				break // a call of a higher priority came first
+			}
+			if b.take() {
+				b.queues[p].Remove(el)
+				b.tell()
+				b.mu.Unlock()
+				return nil
+			}
+			now := b.clk.Now()
+			d := b.last.Add(b.interval).Sub(now)
+			if now.Before(b.pausedUntil) {
+				d = b.pausedUntil.Sub(now)
+			}
+			b.mu.Unlock()
+			t := b.clk.NewTimer(max(d, time.Nanosecond))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return leave(ctx.Err())
+			case <-dlc:
+				t.Stop()
+				return leave(ErrBudgetBusy)
+			case <-w.turn:
+			case <-t.C():
+			}
+			t.Stop()
+		}
 	}
 }

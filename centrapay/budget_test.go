@@ -2,95 +2,165 @@ package centrapay
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/centrapos/centrapos/clock"
 )
 
+// The budget's tests run in a synctest bubble: synctest.Wait returns once
+// every waiter is parked, so the tests need neither sleeps nor polling.
+
 func TestBudgetRefillsAtRate(t *testing.T) {
-	fake := clock.NewFake(time.Unix(0, 0))
-	b := NewBudget(60, fake) // one a second, burst 6
-	ctx := context.Background()
-	for range 6 {
-		if err := b.Wait(ctx, PriorityLive); err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		fake := clock.NewFake(time.Unix(0, 0))
+		b := NewBudget(60, fake) // one a second, burst 6
+		ctx := context.Background()
+		for range 6 {
+			if err := b.Wait(ctx, PriorityLive); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	got := make(chan struct{})
-	go func() { b.Wait(ctx, PriorityLive); close(got) }()
-	fake.BlockUntil(1, nil)
-	if live, _ := b.Waiting(); live != 1 {
-		t.Fatalf("waiting live = %d", live)
-	}
-	select {
-	case <-got:
-		t.Fatal("token handed out before refill")
-	default:
-	}
-	fake.Advance(time.Second)
-	<-got
-}
-
-func TestBudgetLiveBeforeBackground(t *testing.T) {
-	fake := clock.NewFake(time.Unix(0, 0))
-	b := NewBudget(60, fake)
-	ctx := context.Background()
-	for range 6 {
-		b.Wait(ctx, PriorityLive)
-	}
-	order := make(chan Priority, 4)
-	bg := func() { b.Wait(ctx, PriorityBackground); order <- PriorityBackground }
-	go bg()
-	go bg()
-	waitFor(t, fake, b, 0, 2)
-	go func() { b.Wait(ctx, PriorityLive); order <- PriorityLive }()
-	go func() { b.Wait(ctx, PriorityLive); order <- PriorityLive }()
-	waitFor(t, fake, b, 2, 2)
-	var got []Priority
-	for range 4 {
+		got := make(chan struct{})
+		go func() { b.Wait(ctx, PriorityLive); close(got) }()
+		synctest.Wait()
+		if n := b.Waiting(PriorityLive); n != 1 {
+			t.Fatalf("waiting live = %d", n)
+		}
+		select {
+		case <-got:
+			t.Fatal("token handed out before refill")
+		default:
+		}
 		fake.Advance(time.Second)
-		got = append(got, <-order)
-	}
-	want := []Priority{PriorityLive, PriorityLive, PriorityBackground, PriorityBackground}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("order = %v, want %v", got, want)
-		}
-	}
+		<-got
+	})
 }
 
-// waitFor blocks until the budget's waiters are parked on the fake clock and
-// checks how many of each priority wait.
-func waitFor(t *testing.T, fake *clock.Fake, b *Budget, live, background int) {
-	t.Helper()
-	fake.BlockUntil(live+background, nil)
-	if l, bg := b.Waiting(); l != live || bg != background {
-		t.Fatalf("waiting = %d/%d, want %d/%d", l, bg, live, background)
-	}
+// TestBudgetOrder: operator calls before polls before background work, and
+// within a priority the order they came in (oldest-due polls first).
+func TestBudgetOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := clock.NewFake(time.Unix(0, 0))
+		b := NewBudget(60, fake)
+		ctx := context.Background()
+		for range 6 {
+			b.Wait(ctx, PriorityLive)
+		}
+		order := make(chan string, 8)
+		queue := func(p Priority, name string) {
+			go func() { b.Wait(ctx, p); order <- name }()
+			synctest.Wait() // parked, in this order
+		}
+		queue(PriorityBackground, "bg1")
+		queue(PriorityLive, "poll1")
+		queue(PriorityBackground, "bg2")
+		queue(PriorityLive, "poll2")
+		queue(PriorityOperator, "create")
+		queue(PriorityLive, "poll3")
+		for p, want := range map[Priority]int{PriorityOperator: 1, PriorityLive: 3, PriorityBackground: 2} {
+			if n := b.Waiting(p); n != want {
+				t.Errorf("waiting %v = %d, want %d", p, n, want)
+			}
+		}
+		var got []string
+		for range 6 {
+			fake.Advance(time.Second)
+			got = append(got, <-order)
+		}
+		if fmt.Sprint(got) != "[create poll1 poll2 poll3 bg1 bg2]" {
+			t.Fatalf("order = %v", got)
+		}
+	})
 }
 
 func TestBudgetPauseAndCancel(t *testing.T) {
-	fake := clock.NewFake(time.Unix(0, 0))
-	b := NewBudget(6000, fake)
-	b.Pause(fake.Now().Add(30 * time.Second))
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error)
-	go func() { errc <- b.Wait(ctx, PriorityBackground) }()
-	fake.BlockUntil(1, nil)
-	fake.Advance(29 * time.Second)
-	cancel()
-	if err := <-errc; err != context.Canceled {
-		t.Fatalf("err = %v", err)
+	synctest.Test(t, func(t *testing.T) {
+		fake := clock.NewFake(time.Unix(0, 0))
+		b := NewBudget(6000, fake)
+		b.Pause(fake.Now().Add(30 * time.Second))
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error)
+		go func() { errc <- b.Wait(ctx, PriorityBackground) }()
+		synctest.Wait()
+		fake.Advance(29 * time.Second)
+		cancel()
+		if err := <-errc; err != context.Canceled {
+			t.Fatalf("err = %v", err)
+		}
+		for p := range priorities {
+			if n := b.Waiting(p); n != 0 {
+				t.Fatalf("%v waiters left: %d", p, n)
+			}
+		}
+		done := make(chan error)
+		go func() { done <- b.Wait(context.Background(), PriorityLive) }()
+		synctest.Wait()
+		fake.Advance(2 * time.Second)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestBudgetWaitWithin: a cashier's call that gets no token within its
+// limit is refused, leaves the line, and the call behind it is served.
+func TestBudgetWaitWithin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := clock.NewFake(time.Unix(0, 0))
+		b := NewBudget(6, fake) // one every 10 s, burst 1
+		ctx := context.Background()
+		b.Wait(ctx, PriorityLive)
+		errc := make(chan error, 1)
+		go func() { errc <- b.WaitWithin(ctx, PriorityOperator, 3*time.Second) }()
+		synctest.Wait()
+		polled := make(chan error, 1)
+		go func() { polled <- b.Wait(ctx, PriorityLive) }()
+		synctest.Wait()
+		fake.Advance(3 * time.Second)
+		if err := <-errc; !errors.Is(err, ErrBudgetBusy) {
+			t.Fatalf("err = %v, want ErrBudgetBusy", err)
+		}
+		if n := b.Waiting(PriorityOperator); n != 0 {
+			t.Fatalf("the refused call still waits: %d", n)
+		}
+		fake.Advance(7 * time.Second)
+		if err := <-polled; err != nil {
+			t.Fatal(err)
+		}
+		// within its limit, it is served
+		go func() { errc <- b.WaitWithin(ctx, PriorityOperator, 15*time.Second) }()
+		synctest.Wait()
+		fake.Advance(10 * time.Second)
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestBudgetTokenTaken: a call whose caller took the token does not wait
+// for another, once.
+func TestBudgetTokenTaken(t *testing.T) {
+	ctx := WithTokenTaken(context.Background())
+	if !tokenTaken(ctx) || tokenTaken(ctx) {
+		t.Fatal("a taken token is used once")
 	}
-	if l, bg := b.Waiting(); l+bg != 0 {
-		t.Fatalf("waiters left: %d %d", l, bg)
+	if tokenTaken(context.Background()) {
+		t.Fatal("no token was taken")
 	}
-	done := make(chan error)
-	go func() { done <- b.Wait(context.Background(), PriorityLive) }()
-	fake.BlockUntil(1, nil)
-	fake.Advance(2 * time.Second)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+}
+
+// BenchmarkBudgetUncontended is the cost a call pays for the budget when
+// it is not the limit (rate limits lifted).
+func BenchmarkBudgetUncontended(b *testing.B) {
+	bud := NewBudget(1<<30, clock.Real{})
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			bud.Wait(ctx, PriorityLive)
+		}
+	})
 }

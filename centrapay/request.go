@@ -51,15 +51,19 @@ func (cl *Client) do(ctx context.Context, c call) (*Response, error) {
 	if len(c.query) > 0 {
 		full += "?" + c.query.Encode()
 	}
-	prio := priorityOf(ctx)
+	prio := PriorityOf(ctx)
 	var resp *Response
 	for attempt := 1; ; attempt++ {
-		if err := cl.budget.Wait(ctx, prio); err != nil {
-			if resp != nil {
-				// an earlier attempt's outcome was unknown
-				return resp, &UnknownOutcomeError{Op: c.op, Err: err}
+		// the first attempt skips the wait when its caller took the token
+		// before journaling the intent this call carries out
+		if attempt > 1 || !tokenTaken(ctx) {
+			if err := cl.budget.Wait(ctx, prio); err != nil {
+				if resp != nil {
+					// an earlier attempt's outcome was unknown
+					return resp, &UnknownOutcomeError{Op: c.op, Err: err}
+				}
+				return nil, fmt.Errorf("centrapay: %s: wait for rate budget: %w", c.op, err)
 			}
-			return nil, fmt.Errorf("centrapay: %s: wait for rate budget: %w", c.op, err)
 		}
 		r, err := cl.attempt(ctx, c, full, payload)
 		if r != nil {

@@ -15,14 +15,16 @@ import (
 func (e *Engine) drive(ctx context.Context, id string) (time.Time, error) {
 	unlock := e.lock(id)
 	defer unlock()
-	s, err := e.j.Sale(ctx, id)
+	s, err := e.sale(ctx, id)
 	if err != nil {
 		return time.Time{}, err
 	}
 	if s.Status.Final() {
 		return time.Time{}, nil
 	}
-	ctx = centrapay.WithPriority(ctx, centrapay.PriorityLive)
+	if centrapay.PriorityOf(ctx) != centrapay.PriorityOperator { // a cancel at the till keeps its place
+		ctx = centrapay.WithPriority(ctx, centrapay.PriorityLive)
+	}
 	if s.PaymentRequest == nil {
 		return e.resolveCreate(ctx, s)
 	}
@@ -63,10 +65,18 @@ func (e *Engine) poll(ctx context.Context, s *Sale, voided bool) (time.Time, err
 	if e.at("poll:answered") {
 		return time.Time{}, errAbandoned
 	}
+	if err != nil && ctx.Err() != nil {
+		// stopping: our own cancellation says nothing of the request,
+		// so nothing is voided; the next start polls it again
+		return time.Time{}, ctx.Err()
+	}
 	now := e.clk.Now()
 	switch {
 	case err == nil:
 		e.clear(saleWork(s.ID))
+		if prev := e.live.polled(s.ID, now); !prev.IsZero() && e.cfg.ObservePollInterval != nil {
+			e.cfg.ObservePollInterval(now.Sub(prev))
+		}
 		before := s.Status
 		changed := e.apply(s, pr)
 		if changed || before != s.Status {
@@ -157,6 +167,9 @@ func (e *Engine) sendVoid(ctx context.Context, s *Sale, op *Op) (time.Time, erro
 	if e.at("void:answered") {
 		return time.Time{}, errAbandoned
 	}
+	if err != nil && ctx.Err() != nil {
+		return time.Time{}, ctx.Err() // stopping: the void stays pending, sent again at the next start
+	}
 	op.Attempts++
 	switch {
 	case err == nil:
@@ -203,6 +216,9 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 		// an older version, whose steps were not one transaction): adopt it
 		pr, _, err := e.cp.Get(ctx, op.PaymentRequestID)
 		if err != nil {
+			if ctx.Err() != nil {
+				return time.Time{}, ctx.Err()
+			}
 			if centrapay.IsUnknownOutcome(err) {
 				return e.unknownAgainAfter(ctx, s, op.Attempts+1, "read of the created request unknown: "+err.Error())
 			}
@@ -214,6 +230,9 @@ func (e *Engine) resolveCreate(ctx context.Context, s *Sale) (time.Time, error) 
 	var found []centrapay.PaymentRequest
 	for pr, err := range e.listByRef(ctx, s.ExternalRef) {
 		if err != nil {
+			if ctx.Err() != nil {
+				return time.Time{}, ctx.Err()
+			}
 			if centrapay.IsUnknownOutcome(err) {
 				return e.unknownAgainAfter(ctx, s, op.Attempts+1, "lookup by externalRef unknown: "+err.Error())
 			}
@@ -394,7 +413,7 @@ func sameSale(a, b *Sale) bool {
 func (e *Engine) Cancel(ctx context.Context, id string) (*Sale, error) {
 	ctx = context.WithoutCancel(ctx) // once begun, an operation is journaled to its end
 	unlock := e.lock(id)
-	s, err := e.j.Sale(ctx, id)
+	s, err := e.sale(ctx, id)
 	if err != nil {
 		unlock()
 		return nil, err
@@ -416,13 +435,14 @@ func (e *Engine) Cancel(ctx context.Context, id string) (*Sale, error) {
 		}
 	}
 	unlock()
-	e.pollNow(ctx, id) // void now, not at the next poll
-	return e.j.Sale(ctx, id)
+	// void now, not at the next poll, ahead of the polls in the budget
+	e.pollNow(centrapay.WithPriority(ctx, centrapay.PriorityOperator), id)
+	return e.sale(ctx, id)
 }
 
 // Sale returns a snapshot of sale id.
 func (e *Engine) Sale(ctx context.Context, id string) (*Sale, error) {
-	s, err := e.j.Sale(ctx, id)
+	s, err := e.sale(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, &Error{Code: ENotFound, Message: "no sale " + id}
 	}

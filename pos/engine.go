@@ -47,6 +47,24 @@ type Config struct {
 	PollInterval      time.Duration       // default 1 s
 	MaxBackoff        time.Duration       // between retries of an unknown outcome; default 30 s
 	ObserveLag        func(time.Duration) // optional: how late each piece of work starts (a metric)
+	// ObservePollInterval, optional, is given the time between two
+	// answered polls of the same sale: the real poll interval, which
+	// grows past PollInterval when the rate budget is short (a metric).
+	ObservePollInterval func(time.Duration)
+	// ObserveEnded, optional, is told the final status of each sale the
+	// engine drove to its end (a metric).
+	ObserveEnded func(Status)
+	// MaxInFlight caps the scheduled work (polls, voids, retries) run at
+	// once; the rest waits its turn, oldest due first. Default 256.
+	MaxInFlight int
+	// OperatorWait is how long a cashier's call (create, cancel, refund,
+	// condition, confirm, release) may wait for the rate budget before it
+	// is refused, unsent, with words to try again. Default 3 s.
+	OperatorWait time.Duration
+	// StopGrace is how long, once Run's context ends, work already
+	// started may go on to finish (its outcome journaled) before it is
+	// cut off and left to the next start's recovery. Default 10 s.
+	StopGrace time.Duration
 
 	// Crash is for crash tests (store/journaltest): it is called at every
 	// journal write (before and after it) and every Centrapay call
@@ -79,6 +97,11 @@ type Engine struct {
 
 	watch   *watch          // the Centrapay client, watched for a refused key
 	strikes map[workKey]int // refusals or errors in a row, for backoff
+
+	live     *liveSales        // open sales as journaled
+	budget   *centrapay.Budget // Centrapay's rate budget, when the client shares it
+	inFlight int               // scheduled work running (Run), at most MaxInFlight
+	load     loadLog           // what was last said of the budget's shortfall
 }
 
 type subscriber struct {
@@ -115,6 +138,15 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = 30 * time.Second
 	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 256
+	}
+	if cfg.OperatorWait <= 0 {
+		cfg.OperatorWait = 3 * time.Second
+	}
+	if cfg.StopGrace <= 0 {
+		cfg.StopGrace = 10 * time.Second
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
@@ -123,7 +155,10 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, clk: cfg.Clock, j: cfg.Journal, log: cfg.Logger,
 		due: map[workKey]time.Time{}, running: map[workKey]bool{}, strikes: map[workKey]int{},
-		subs: map[int]subscriber{}, wake: make(chan struct{}, 1), crash: cfg.Crash}
+		subs: map[int]subscriber{}, wake: make(chan struct{}, 1), crash: cfg.Crash, live: newLiveSales()}
+	if b, ok := cfg.Centrapay.(interface{ Budget() *centrapay.Budget }); ok {
+		e.budget = b.Budget()
+	}
 	e.watch = &watch{cp: cfg.Centrapay, e: e}
 	e.cp = e.watch
 	return e, nil
@@ -202,15 +237,16 @@ func (q *workQueue) Pop() any {
 	return w
 }
 
-// live reports whether queue entry w is the current schedule of its work;
+// current reports whether queue entry w is the current schedule of its work;
 // the caller holds e.mu.
-func (e *Engine) live(w dueWork) bool {
+func (e *Engine) current(w dueWork) bool {
 	t, ok := e.due[w.key]
 	return ok && t.Equal(w.t) && !e.running[w.key]
 }
 
-// takeDue removes and returns the work due now that is not running.
-func (e *Engine) takeDue() []workKey {
+// takeDue removes and returns the work due now that is not running, at
+// most limit items (0: no limit), oldest due first.
+func (e *Engine) takeDue(limit int) []workKey {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.dead {
@@ -218,9 +254,9 @@ func (e *Engine) takeDue() []workKey {
 	}
 	now := e.clk.Now()
 	var keys []workKey
-	for len(e.queue) > 0 && !e.queue[0].t.After(now) {
+	for len(e.queue) > 0 && !e.queue[0].t.After(now) && (limit == 0 || len(keys) < limit) {
 		w := heap.Pop(&e.queue).(dueWork)
-		if !e.live(w) {
+		if !e.current(w) {
 			continue
 		}
 		if e.cfg.ObserveLag != nil {
@@ -238,7 +274,7 @@ func (e *Engine) nextDue() (time.Time, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for len(e.queue) > 0 {
-		if w := e.queue[0]; e.live(w) {
+		if w := e.queue[0]; e.current(w) {
 			return w.t, true
 		}
 		heap.Pop(&e.queue) // stale
@@ -268,6 +304,9 @@ func (e *Engine) work(ctx context.Context, key workKey) {
 	case workOp:
 		next, err = e.resend(ctx, id)
 	}
+	if ctx.Err() != nil {
+		return // stopping: what is unfinished is resumed from the journal at the next start
+	}
 	if err != nil && !errors.Is(err, errAbandoned) {
 		n := e.strike("error " + key)
 		if n == 1 || n%10 == 0 { // not a line a second while it lasts
@@ -285,7 +324,7 @@ func (e *Engine) work(ctx context.Context, key workKey) {
 // Step does all the work due now, concurrently, and returns how many items
 // it did. Tests drive the engine with a fake clock and Step.
 func (e *Engine) Step(ctx context.Context) int {
-	keys := e.takeDue()
+	keys := e.takeDue(0)
 	var wg sync.WaitGroup
 	for _, k := range keys {
 		wg.Go(func() { e.work(ctx, k) })
@@ -311,40 +350,90 @@ func (e *Engine) PurgeKeys(ctx context.Context) (int64, error) {
 // notifications.
 const purgeEvery = time.Hour
 
-// Run drives sales and retries until ctx is done.
+// loadEvery is how often Run checks what the live sales ask of the rate
+// budget.
+const loadEvery = 10 * time.Second
+
+// Run drives sales and retries until ctx is done. Then it takes no new
+// work, lets the work already started finish for StopGrace and cuts off
+// what is left: it is resumed from the journal at the next start (an
+// unknown outcome caused by stopping is never taken for Centrapay's).
 func (e *Engine) Run(ctx context.Context) error {
+	workCtx, cut := context.WithCancel(context.WithoutCancel(ctx))
+	defer cut()
 	var wg sync.WaitGroup
-	defer wg.Wait()
-	nextPurge := e.clk.Now()
+	nextPurge, nextLoad := e.clk.Now(), e.clk.Now()
 	for {
-		for _, k := range e.takeDue() {
-			wg.Go(func() { e.work(ctx, k) })
+		e.mu.Lock()
+		free := e.cfg.MaxInFlight - e.inFlight
+		e.mu.Unlock()
+		if free > 0 {
+			keys := e.takeDue(free)
+			e.mu.Lock()
+			e.inFlight += len(keys)
+			e.mu.Unlock()
+			for _, k := range keys {
+				wg.Go(func() {
+					defer func() {
+						e.mu.Lock()
+						defer e.mu.Unlock()
+						e.inFlight--
+					}()
+					e.work(workCtx, k)
+				})
+			}
 		}
-		if now := e.clk.Now(); !now.Before(nextPurge) {
+		now := e.clk.Now()
+		if !now.Before(nextPurge) {
 			nextPurge = now.Add(purgeEvery)
 			wg.Go(func() {
-				if _, err := e.PurgeKeys(ctx); err != nil && ctx.Err() == nil {
+				if _, err := e.PurgeKeys(workCtx); err != nil && workCtx.Err() == nil {
 					e.log.Error("purge keys", "err", err)
 				}
-				if _, err := e.PurgeNotifications(ctx); err != nil && ctx.Err() == nil {
+				if _, err := e.PurgeNotifications(workCtx); err != nil && workCtx.Err() == nil {
 					e.log.Error("purge notifications", "err", err)
 				}
 			})
 		}
-		d := max(nextPurge.Sub(e.clk.Now()), 0)
-		if t, ok := e.nextDue(); ok {
-			d = min(d, max(t.Sub(e.clk.Now()), 0))
+		if !now.Before(nextLoad) {
+			nextLoad = now.Add(loadEvery)
+			e.checkLoad(ctx)
+		}
+		d := max(min(nextPurge.Sub(now), nextLoad.Sub(now)), 0)
+		if t, ok := e.nextDue(); ok && free > 0 {
+			d = min(d, max(t.Sub(now), 0))
 		}
 		timer := e.clk.NewTimer(d)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
+			e.stop(&wg, cut)
 			return ctx.Err()
-		case <-e.wake:
+		case <-e.wake: // work scheduled or finished
 		case <-timer.C():
 		}
 		timer.Stop()
 	}
+}
+
+// stop waits up to StopGrace for the work started to finish, then cuts it
+// off and waits for it to return.
+func (e *Engine) stop(wg *sync.WaitGroup, cut context.CancelFunc) {
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	grace := e.clk.NewTimer(e.cfg.StopGrace)
+	defer grace.Stop()
+	select {
+	case <-finished:
+		return
+	case <-grace.C():
+	}
+	e.mu.Lock()
+	n := e.inFlight
+	e.mu.Unlock()
+	e.log.Warn("stopping: work still waiting on Centrapay is cut off; the next start resumes it from the journal", "running", n, "after", e.cfg.StopGrace)
+	cut()
+	<-finished
 }
 
 // lock serialises changes to one sale.
@@ -413,8 +502,16 @@ func (e *Engine) commit(ctx context.Context, c *Change) error {
 	if err := e.j.Save(ctx, c); err != nil {
 		if c.Sale != nil {
 			c.Sale.Version--
+			if !c.NewSale {
+				// what the journal holds is read again: a failed save
+				// may have been committed all the same
+				e.live.drop(c.Sale.ID)
+			}
 		}
 		return fmt.Errorf("journal: %w", err)
+	}
+	if c.Sale != nil && e.live.put(c.Sale) && e.cfg.ObserveEnded != nil {
+		e.cfg.ObserveEnded(c.Sale.Status)
 	}
 	if e.at("journaled:" + c.point()) { // a crash after it
 		return errAbandoned

@@ -116,6 +116,7 @@ func (e *Engine) target(ctx context.Context, in RefundInput) (*Sale, string, str
 // until Centrapay answers.
 func (e *Engine) Refund(ctx context.Context, in RefundInput) (*Op, error) {
 	ctx = context.WithoutCancel(ctx) // once begun, an operation is journaled to its end
+	ctx = centrapay.WithPriority(ctx, centrapay.PriorityOperator)
 	if in.Amount <= 0 || in.Amount >= maxValue {
 		return nil, invalid("value", "must be between 0.01 and %s", money(maxValue-1, e.cfg.Currency))
 	}
@@ -141,7 +142,7 @@ func (e *Engine) Refund(ctx context.Context, in RefundInput) (*Op, error) {
 	if s != nil {
 		unlock := e.lock(s.ID)
 		defer unlock()
-		if s, err = e.j.Sale(ctx, s.ID); err != nil {
+		if s, err = e.sale(ctx, s.ID); err != nil {
 			return nil, err
 		}
 		pending, err := e.j.Ops(ctx, OpFilter{SaleID: s.ID, Kind: OpRefund, Pending: true})
@@ -166,6 +167,10 @@ func (e *Engine) Refund(ctx context.Context, in RefundInput) (*Op, error) {
 	if in.Key != nil {
 		in.Key.OpID = op.ID
 	}
+	ctx, err = e.operator(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if err := e.commit(ctx, &Change{Ops: []*Op{op}, Key: in.Key}); err != nil {
 		if errors.Is(err, ErrKeyUsed) {
 			return nil, ErrKeyUsed
@@ -184,6 +189,9 @@ func (e *Engine) finish(ctx context.Context, op *Op) (*Op, error) {
 	a, err := e.send(ctx, op)
 	if e.at(string(op.Kind) + ":answered") {
 		return nil, errAbandoned
+	}
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err() // stopping: the op stays pending, and is sent again at the next start
 	}
 	op.Attempts++
 	switch {
@@ -207,7 +215,7 @@ func (e *Engine) finish(ctx context.Context, op *Op) (*Op, error) {
 	// the outcome and the sale it changes, in one step
 	c := &Change{Ops: []*Op{op}}
 	if op.SaleID != "" && op.State == OpSucceeded {
-		s, err := e.j.Sale(ctx, op.SaleID)
+		s, err := e.sale(ctx, op.SaleID)
 		if err != nil {
 			return nil, err
 		}
@@ -325,6 +333,10 @@ func (e *Engine) AnswerCondition(ctx context.Context, id, conditionID string, ac
 	}
 	op := &Op{ID: newID("op_"), SaleID: id, PaymentRequestID: s.PaymentRequest.ID, Kind: kind, Key: conditionID,
 		State: OpPending, TerminalID: s.TerminalID, CreatedAt: e.clk.Now()}
+	if ctx, err = e.operator(ctx); err != nil {
+		unlock()
+		return nil, err
+	}
 	if err := e.saveOp(ctx, op); err != nil {
 		unlock()
 		return nil, err
@@ -335,7 +347,7 @@ func (e *Engine) AnswerCondition(ctx context.Context, id, conditionID string, ac
 		return nil, err
 	}
 	e.pollNow(ctx, id)
-	return e.j.Sale(ctx, id)
+	return e.sale(ctx, id)
 }
 
 // pollNow drives sale id at once unless it is being driven already.
@@ -401,6 +413,10 @@ func (e *Engine) Confirm(ctx context.Context, id string, in ConfirmInput) (*Op, 
 	if in.Key != nil {
 		in.Key.OpID = op.ID
 	}
+	ctx, err = e.operator(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if err := e.commit(ctx, &Change{Ops: []*Op{op}, Key: in.Key}); err != nil {
 		if errors.Is(err, ErrKeyUsed) {
 			return nil, ErrKeyUsed
@@ -424,6 +440,9 @@ func (e *Engine) Release(ctx context.Context, id string) (*Op, error) {
 	}
 	op := &Op{ID: newID("op_"), SaleID: id, PaymentRequestID: s.PaymentRequest.ID, Kind: OpRelease, State: OpPending,
 		TerminalID: s.TerminalID, CreatedAt: e.clk.Now()}
+	if ctx, err = e.operator(ctx); err != nil {
+		return nil, err
+	}
 	if err := e.saveOp(ctx, op); err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ type rig struct {
 	eng    *pos.Engine
 	seed   sandbox.Seed
 	cp     pos.Centrapay // what engines are given; tests may wrap the client
+	url    string        // the sandbox's
 	edit   func(*pos.Config)
 }
 
@@ -41,7 +42,7 @@ func newRig(t testing.TB, edit ...func(*pos.Config)) *rig {
 	}
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
-	r.sb, r.seed = sb, sb.Seed()
+	r.sb, r.seed, r.url = sb, sb.Seed(), srv.URL
 	r.client, err = centrapay.NewClient(centrapay.WithBaseURL(srv.URL), centrapay.WithAPIKey(r.seed.APIKey), centrapay.WithClock(r.fake),
 		centrapay.WithRetryPolicy(centrapay.RetryPolicy{MaxAttempts: 2, NoSleep: true}), centrapay.WithRateLimit(1000000))
 	if err != nil {

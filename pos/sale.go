@@ -20,6 +20,12 @@ const (
 	StatusFailed    Status = "failed" // no request could be made
 )
 
+// Statuses lists every sale status, in the order a sale moves through
+// them: the one list of them.
+func Statuses() []Status {
+	return []Status{StatusPending, StatusResolving, StatusPaid, StatusCancelled, StatusExpired, StatusFailed}
+}
+
 // Final reports whether the sale's payment can no longer change (refunds
 // aside).
 func (s Status) Final() bool {

@@ -134,6 +134,12 @@ func (e *Engine) StartSale(ctx context.Context, in SaleInput) (*Sale, error) {
 	if in.Key != nil {
 		in.Key.SaleID = s.ID
 	}
+	// the create's token is taken before its intent is journaled: a till
+	// refused for want of budget has started nothing and may try again
+	ctx, err := e.operator(ctx)
+	if err != nil {
+		return nil, err
+	}
 	// the sale, its create intent and the till's key, in one transaction;
 	// an open sale with the same externalRef is refused by the journal's
 	// constraint, not by a read that a concurrent request could race

@@ -33,6 +33,7 @@ type appConfig struct {
 	TLSCert, TLSKey   string
 	TimeZone          string // IANA name for receipts; "" is the machine's
 	Logger            *slog.Logger
+	AdminListen       string         // /metrics and /debug/pprof; "" : 127.0.0.1, a free port
 	CentrapayHooks    centrapayHooks // receiving Centrapay's webhooks; off without an audience
 	listener          net.Listener   // the main listener, made beforehand (demo); nil: listen on Listen
 }
@@ -76,6 +77,9 @@ type app struct {
 	cpLn   *hookListener // Centrapay's webhooks on a listener of their own, if any
 	http   *http.Server
 	url    string
+	admin  *http.Server // metrics and pprof, on their own listener
+	adLn   net.Listener
+	adURL  string
 	logger *slog.Logger
 }
 
@@ -105,7 +109,7 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 	a := &app{j: j, logger: cfg.Logger}
 	fail := func(err error) (*app, error) { j.Close(); return nil, err }
 	srvReg := server.NewRegistry()
-	transport, err := server.InstrumentTransport(srvReg, http.DefaultTransport.(*http.Transport).Clone())
+	transport, err := server.InstrumentTransport(srvReg, centrapay.NewTransport())
 	if err != nil {
 		return fail(err)
 	}
@@ -115,16 +119,17 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if err != nil {
 		return fail(err)
 	}
-	lag, err := server.PollLag(srvReg)
+	obs, err := server.NewEngineObservers(srvReg)
 	if err != nil {
 		return fail(err)
 	}
 	a.eng, err = pos.New(pos.Config{Centrapay: client, Journal: j, MerchantAccountID: cfg.MerchantAccountID, Currency: cfg.Currency,
-		Logger: cfg.Logger, ExpirySeconds: cfg.ExpirySeconds, TimeoutMargin: cfg.TimeoutMargin, ObserveLag: lag})
+		Logger: cfg.Logger, ExpirySeconds: cfg.ExpirySeconds, TimeoutMargin: cfg.TimeoutMargin, MaxInFlight: centrapay.MaxConnsPerHost,
+		ObserveLag: obs.Lag, ObservePollInterval: obs.PollInterval, ObserveEnded: obs.Ended})
 	if err != nil {
 		return fail(err)
 	}
-	if err := server.RegisterEngine(srvReg, a.eng, client.Budget(), time.Now); err != nil {
+	if err := server.RegisterEngine(srvReg, a.eng, client.Budget()); err != nil {
 		return fail(err)
 	}
 	if a.hooks, err = webhook.New(webhook.Config{Outbox: j, Logger: cfg.Logger}); err != nil {
@@ -172,8 +177,19 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 		scheme = "https"
 	}
 	a.url = scheme + "://" + a.ln.Addr().String()
+	adminAddr := cfg.AdminListen
+	if adminAddr == "" {
+		adminAddr = "127.0.0.1:0"
+	}
+	if a.adLn, err = net.Listen("tcp", adminAddr); err != nil {
+		a.ln.Close()
+		return fail(fmt.Errorf("listen on %s (--admin-listen): %w", adminAddr, err))
+	}
+	a.adURL = "http://" + a.adLn.Addr().String()
+	a.admin = &http.Server{Handler: a.srv.Admin(), ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout}
 	if a.cpLn, err = listenHooks(cfg.CentrapayHooks, a.srv, a.http.TLSConfig, cfg.Logger); err != nil {
 		a.ln.Close()
+		a.adLn.Close()
 		return fail(err)
 	}
 	return a, nil
@@ -202,10 +218,16 @@ func (a *app) run(ctx context.Context) error {
 	defer endStreams()
 	a.http.BaseContext = func(net.Listener) context.Context { return streams }
 	a.http.RegisterOnShutdown(endStreams)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- a.http.Serve(a.ln) }()
+	go func() {
+		if err := a.admin.Serve(a.adLn); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("admin: %w", err)
+		}
+	}()
 	a.cpLn.serve()
 	a.logger.Info("centrapos serving", "url", a.url)
+	a.logger.Info("centrapos admin on "+a.adURL+" (metrics, pprof)", "url", a.adURL)
 	var err error
 	select {
 	case err = <-errc:
@@ -218,8 +240,11 @@ func (a *app) run(ctx context.Context) error {
 		err = serr
 	}
 	a.cpLn.shutdown(shutdown)
+	// the engine takes no new work and gives what it has started its
+	// grace to finish; the admin listener stays up meanwhile
 	stopEngine()
 	<-engDone
+	a.admin.Shutdown(shutdown)
 	unsubscribe()
 	stopHooks()
 	<-hooksDone

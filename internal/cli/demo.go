@@ -108,9 +108,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   Sandbox wallet:      %s/pay/{payment request id} (what the QR code opens)
   Sandbox scenarios:   %s/sandbox/scenarios
   Centrapay webhooks:  %s (the sandbox notifies the server there)
+  Metrics:             %s/metrics (and /debug/pprof; on loopback only)
   Terminal token:      %s
   Journal:             %s
 Press Ctrl-C to stop.
-`, a.url, a.srv.LoginLink(demoTerminal), a.url, demoTerminal, sbURL, sbURL, hookURL, token, filepath.Join(*dir, "centrapos.db"))
+`, a.url, a.srv.LoginLink(demoTerminal), a.url, demoTerminal, sbURL, sbURL, hookURL, a.adURL, token, filepath.Join(*dir, "centrapos.db"))
 	return a.run(ctx)
 }

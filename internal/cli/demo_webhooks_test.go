@@ -26,6 +26,10 @@ func TestDemoWebhooks(t *testing.T) {
 		t.Errorf("webhooks at %q, want %s/webhooks/centrapay", hook, base)
 	}
 	sandboxURL := strings.TrimSuffix(lines["Sandbox scenarios"], "/sandbox/scenarios")
+	metricsURL, _, _ := strings.Cut(lines["Metrics"], " ")
+	if !strings.HasPrefix(metricsURL, "http://127.0.0.1:") || strings.HasPrefix(metricsURL, base) {
+		t.Fatalf("metrics at %q: want the admin listener on loopback, not %s", metricsURL, base)
+	}
 	call := func(method, url, body string) *http.Response {
 		req, _ := http.NewRequest(method, url, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -55,7 +59,7 @@ func TestDemoWebhooks(t *testing.T) {
 	}
 	var metrics string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		r, err := http.Get(base + "/metrics")
+		r, err := http.Get(metricsURL)
 		if err != nil {
 			t.Fatal(err)
 		}

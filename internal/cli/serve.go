@@ -32,6 +32,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.RateLimit, "rate-limit", 200, "Centrapay calls a minute for this API key")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (with --tls-key)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key file")
+	fs.StringVar(&cfg.AdminListen, "admin-listen", "127.0.0.1:0", "address of /metrics and /debug/pprof (keep it private; port 0 picks a free one, printed at start)")
 	cfg.CentrapayHooks.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
@@ -50,6 +51,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("serve: %w", err)
 	}
 	fmt.Fprintf(stdout, "centrapos serving on %s (journal %s)\n", a.url, cfg.DB)
+	fmt.Fprintf(stdout, "centrapos admin on %s (metrics, pprof: keep it private)\n", a.adURL)
 	return a.run(ctx)
 }
 

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/centrapos/centrapos/centrapay"
@@ -120,10 +122,12 @@ func (s *Server) listSales(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Limit = n
 	}
-	switch f.Status {
-	case "", pos.StatusPending, pos.StatusResolving, pos.StatusPaid, pos.StatusCancelled, pos.StatusExpired, pos.StatusFailed:
-	default:
-		return &pos.Error{Code: pos.EInvalid, Field: "status", Message: "pending, resolving, paid, cancelled, expired or failed"}
+	if f.Status != "" && !slices.Contains(pos.Statuses(), f.Status) {
+		var names []string
+		for _, st := range pos.Statuses() {
+			names = append(names, string(st))
+		}
+		return &pos.Error{Code: pos.EInvalid, Field: "status", Message: "one of " + strings.Join(names, ", ")}
 	}
 	t := terminal(r.Context())
 	if !t.Manager {

@@ -404,11 +404,14 @@ func TestSecurity(t *testing.T) {
 	}
 	// the Centrapay key and the terminal tokens appear in no response and no log line
 	e.sale("till-1", map[string]any{"value": 100})
-	for _, path := range []string{"/", "/metrics", "/api/v1/sales", "/display/till-1", "/healthz"} {
+	for _, path := range []string{"/", "/api/v1/sales", "/display/till-1", "/healthz"} {
 		r := e.do("GET", path, "till-1", nil, "Cookie", cookie)
 		if bytes.Contains(r.body, []byte(e.seed.APIKey)) {
 			t.Errorf("%s shows the Centrapay API key", path)
 		}
+	}
+	if r := e.admin("/metrics"); r.status != 200 || bytes.Contains(r.body, []byte(e.seed.APIKey)) {
+		t.Errorf("metrics: %d, or they show the Centrapay API key", r.status)
 	}
 	if logs := e.logs.String(); strings.Contains(logs, e.seed.APIKey) || strings.Contains(logs, e.tokens["till-1"]) || !strings.Contains(logs, "msg=http") {
 		t.Errorf("logs carry a secret or no request lines:\n%s", logs)
@@ -424,8 +427,17 @@ func TestMetricsAndHealth(t *testing.T) {
 	if r := e.do("GET", "/healthz", "", nil); r.status != 200 {
 		t.Errorf("healthz %d", r.status)
 	}
-	r := e.do("GET", "/metrics", "", nil)
-	if r.status != 200 || !strings.Contains(string(r.body), "centrapos_sale_requests_total") {
+	// metrics and pprof are on the admin listener, not the public one
+	for _, path := range []string{"/metrics", "/debug/pprof/"} {
+		if r := e.do("GET", path, "", nil); r.status != http.StatusNotFound {
+			t.Errorf("public %s: %d, want 404", path, r.status)
+		}
+		if r := e.admin(path); r.status != 200 {
+			t.Errorf("admin %s: %d", path, r.status)
+		}
+	}
+	r := e.admin("/metrics")
+	if !strings.Contains(string(r.body), "centrapos_sale_requests_total") {
 		t.Errorf("metrics: %d %s", r.status, r.body)
 	}
 }

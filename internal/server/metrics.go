@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,30 +34,35 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
-// RegisterEngine adds metrics read off the journal and the rate budget:
-// sales of the last 24 hours by status, and callers waiting for budget.
-func RegisterEngine(reg *prometheus.Registry, eng *pos.Engine, budget *centrapay.Budget, now func() time.Time) error {
-	if err := reg.Register(&salesCollector{eng: eng, now: now}); err != nil {
-		return err
+// RegisterEngine adds the engine's and the rate budget's metrics. Each is
+// read from memory on a scrape — nothing scans the journal — or counted as
+// it happens (EngineObservers).
+func RegisterEngine(reg *prometheus.Registry, eng *pos.Engine, budget *centrapay.Budget) error {
+	gauges := []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "centrapos_centrapay_key_refused",
+			Help: "1 while Centrapay refuses the API key (401): no sale can be taken until it is replaced."},
+			func() float64 {
+				if eng.Health().KeyRefused {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "centrapos_sales_live",
+			Help: "Open sales the engine drives (polls, voids, resolves)."},
+			func() float64 { return float64(eng.Load().LiveSales) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "centrapos_poll_calls_needed_per_minute",
+			Help: "Calls a minute the live sales need to be polled every poll interval."},
+			func() float64 { return float64(eng.Load().CallsNeeded) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "centrapos_rate_budget_per_minute",
+			Help: "Centrapay calls a minute the rate budget allows this API key."},
+			func() float64 { return float64(budget.PerMinute()) }),
 	}
-	refused := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "centrapos_centrapay_key_refused",
-		Help: "1 while Centrapay refuses the API key (401): no sale can be taken until it is replaced."},
-		func() float64 {
-			if eng.Health().KeyRefused {
-				return 1
-			}
-			return 0
-		})
-	if err := reg.Register(refused); err != nil {
-		return err
+	for _, p := range []centrapay.Priority{centrapay.PriorityOperator, centrapay.PriorityLive, centrapay.PriorityBackground} {
+		gauges = append(gauges, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "centrapos_rate_budget_waiting",
+			Help: "Calls waiting for the Centrapay rate budget.", ConstLabels: prometheus.Labels{"priority": p.String()}},
+			func() float64 { return float64(budget.Waiting(p)) }))
 	}
-	for _, p := range []struct {
-		name string
-		pick func(live, bg int) int
-	}{{"live", func(l, _ int) int { return l }}, {"background", func(_, b int) int { return b }}} {
-		g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "centrapos_rate_budget_waiting",
-			Help: "Calls waiting for the Centrapay rate budget.", ConstLabels: prometheus.Labels{"priority": p.name}},
-			func() float64 { l, b := budget.Waiting(); return float64(p.pick(l, b)) })
+	for _, g := range gauges {
 		if err := reg.Register(g); err != nil {
 			return err
 		}
@@ -66,40 +70,39 @@ func RegisterEngine(reg *prometheus.Registry, eng *pos.Engine, budget *centrapay
 	return nil
 }
 
-// PollLag returns a histogram of how late the engine's work starts, for
-// pos.Config.ObserveLag.
-func PollLag(reg *prometheus.Registry) (func(time.Duration), error) {
-	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "centrapos_poll_lag_seconds",
+// EngineObservers are the engine's metrics counted as things happen, for
+// pos.Config: how late work starts, the real interval between two polls of
+// a sale, and the sales that end, by status.
+type EngineObservers struct {
+	Lag          func(time.Duration)
+	PollInterval func(time.Duration)
+	Ended        func(pos.Status)
+}
+
+// NewEngineObservers registers the metrics EngineObservers count.
+func NewEngineObservers(reg *prometheus.Registry) (EngineObservers, error) {
+	lag := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "centrapos_poll_lag_seconds",
 		Help: "How late polls and retries start after they fall due.", Buckets: []float64{.01, .05, .1, .25, .5, 1, 2, 5}})
-	if err := reg.Register(h); err != nil {
-		return nil, err
+	interval := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "centrapos_poll_interval_seconds",
+		Help:    "Time between two answered polls of the same sale: the poll interval each sale really gets.",
+		Buckets: []float64{.5, .9, 1, 1.05, 1.1, 1.2, 1.5, 2, 3, 5, 10, 30, 60}})
+	ended := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "centrapos_sales_ended_total",
+		Help: "Sales that reached a final status, by status, since the server started."}, []string{"status"})
+	for _, c := range []prometheus.Collector{lag, interval, ended} {
+		if err := reg.Register(c); err != nil {
+			return EngineObservers{}, err
+		}
 	}
-	return func(d time.Duration) { h.Observe(d.Seconds()) }, nil
-}
-
-var salesDesc = prometheus.NewDesc("centrapos_sales", "Sales created in the last 24 hours, by status.", []string{"status"}, nil)
-
-type salesCollector struct {
-	eng *pos.Engine
-	now func() time.Time
-}
-
-func (c *salesCollector) Describe(ch chan<- *prometheus.Desc) { ch <- salesDesc }
-
-func (c *salesCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	sales, err := c.eng.Journal().Sales(ctx, pos.SaleFilter{From: c.now().Add(-24 * time.Hour)})
-	if err != nil {
-		return
+	for _, st := range pos.Statuses() {
+		if st.Final() {
+			ended.WithLabelValues(string(st)) // every status shows, at 0
+		}
 	}
-	counts := map[pos.Status]int{pos.StatusPending: 0, pos.StatusResolving: 0, pos.StatusPaid: 0, pos.StatusCancelled: 0, pos.StatusExpired: 0, pos.StatusFailed: 0}
-	for _, s := range sales {
-		counts[s.Status]++
-	}
-	for st, n := range counts {
-		ch <- prometheus.MustNewConstMetric(salesDesc, prometheus.GaugeValue, float64(n), string(st))
-	}
+	return EngineObservers{
+		Lag:          func(d time.Duration) { lag.Observe(d.Seconds()) },
+		PollInterval: func(d time.Duration) { interval.Observe(d.Seconds()) },
+		Ended:        func(st pos.Status) { ended.WithLabelValues(string(st)).Inc() },
+	}, nil
 }
 
 // InstrumentTransport counts Centrapay calls by endpoint (ids replaced by

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -53,23 +54,71 @@ func (s *Server) rest(m *http.ServeMux) {
 		w.Write(openapi)
 	})
 	m.HandleFunc("GET /healthz", s.healthz)
-	m.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
 	s.uiRoutes(m)
 	m.Handle("/api/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return notFoundRoute(r)
 	}))
 }
 
+// Admin returns the handler of the admin listener: Prometheus /metrics and
+// Go's /debug/pprof. They are not on the public listener: pprof shows the
+// program's insides and a scrape costs the server work, so they are served
+// where only the people who run it reach (loopback by default).
+func (s *Server) Admin() http.Handler {
+	m := http.NewServeMux()
+	m.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+	m.HandleFunc("GET /debug/pprof/", pprof.Index)
+	m.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	m.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	m.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	m.HandleFunc("GET /healthz", s.healthz)
+	return m
+}
+
+// health is /healthz's answer.
+type health struct {
+	Status string    `json:"status"` // ok, or degraded: no payment can be taken
+	Reason string    `json:"reason,omitempty"`
+	Since  time.Time `json:"since,omitzero"`
+	// Warnings say what works, but worse than it should: the rate budget
+	// short of what the live sales need.
+	Warnings []string `json:"warnings,omitempty"`
+	Load     pos.Load `json:"load"`
+}
+
 // healthz answers 200 {"status":"ok"}, or 503 {"status":"degraded"} with
 // the reason while Centrapay refuses the API key: a load balancer or
-// monitor sees a server that cannot take payments.
+// monitor sees a server that cannot take payments. A rate budget short of
+// what the live sales need is a warning, with a 200: the server still
+// takes payments, only slower to see them paid, and taking it out of a
+// load balancer would not help.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	h := s.eng.Health()
-	if h.KeyRefused {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "degraded", "reason": h.Reason, "since": h.Since})
-		return
+	h, l := s.eng.Health(), s.eng.Load()
+	a := health{Status: "ok", Load: l}
+	if l.Short {
+		a.Warnings = append(a.Warnings, l.Message)
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	status := http.StatusOK
+	if h.KeyRefused {
+		a.Status, a.Reason, a.Since = "degraded", h.Reason, h.Since
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, a)
+}
+
+// alerts are what a page shows at its top: the API key refused, to
+// everyone (no payment can be taken), and the rate budget short, to a
+// manager (who can ask Centrapay for more).
+func (s *Server) alerts(t *pos.Terminal) []string {
+	var out []string
+	if h := s.eng.Health(); h.KeyRefused {
+		out = append(out, h.Reason)
+	}
+	if l := s.eng.Load(); l.Short && t != nil && t.Manager {
+		out = append(out, l.Message)
+	}
+	return out
 }
 
 func notFoundRoute(r *http.Request) error {

@@ -137,6 +137,14 @@ func (r response) json(t *testing.T, v any) {
 	}
 }
 
+// admin calls the server's admin listener (metrics, pprof).
+func (e *env) admin(path string) response {
+	e.t.Helper()
+	rec := httptest.NewRecorder()
+	e.srv.Admin().ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	return response{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+}
+
 // do calls the server as terminal term ("" for none) with a JSON body
 // (nil for none) and extra headers.
 func (e *env) do(method, path, term string, body any, headers ...string) response {

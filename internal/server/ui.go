@@ -48,6 +48,7 @@ type page struct {
 	Terminal *pos.Terminal
 	Error    string
 	Zone     string // the store's IANA time zone, so pages show times as receipts do
+	Alerts   []string
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, p page) error {
@@ -63,7 +64,7 @@ func (s *Server) cashier(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.render(w, http.StatusOK, "login.html", page{Merchant: s.cfg.MerchantName})
 	}
-	return s.render(w, http.StatusOK, "cashier.html", page{Merchant: s.cfg.MerchantName, Terminal: t, Zone: s.zone()})
+	return s.render(w, http.StatusOK, "cashier.html", page{Merchant: s.cfg.MerchantName, Terminal: t, Zone: s.zone(), Alerts: s.alerts(t)})
 }
 
 // zone is the store's time zone name for a browser, "" when it is only
