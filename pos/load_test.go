@@ -166,3 +166,108 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// countingJournal counts the engine's reads of single sales.
+type countingJournal struct {
+	pos.Journal
+	reads atomic.Int64
+}
+
+func (c *countingJournal) Sale(ctx context.Context, id string) (*pos.Sale, error) {
+	c.reads.Add(1)
+	return c.Journal.Sale(ctx, id)
+}
+
+// TestPollsReadMemory: the open sales are held in memory as journaled, so
+// polls that change nothing read nothing from the journal, and what the
+// till reads is what was journaled; a restarted engine reads them back.
+func TestPollsReadMemory(t *testing.T) {
+	var counting *countingJournal
+	r := newRig(t, func(c *pos.Config) {
+		counting = &countingJournal{Journal: c.Journal}
+		c.Journal = counting
+	})
+	s := r.start(nil)
+	counting.reads.Store(0)
+	r.tick(30)
+	if n := counting.reads.Load(); n != 0 {
+		t.Fatalf("30 polls of an unchanged sale read the journal %d times", n)
+	}
+	if err := r.sb.PatronPay(s.PaymentRequest.ID, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	r.tick(1)
+	journaled, err := r.j.Sale(r.ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.sale(s.ID); got.Status != pos.StatusPaid || got.Version != journaled.Version || journaled.Status != pos.StatusPaid {
+		t.Fatalf("engine says %s v%d, journal %s v%d", got.Status, got.Version, journaled.Status, journaled.Version)
+	}
+	// a second sale, left open, is read back from the journal by a new engine
+	open := r.start(nil)
+	r.restart()
+	if l := r.eng.Load(); l.LiveSales != 1 {
+		t.Fatalf("live sales after a restart: %d, want 1", l.LiveSales)
+	}
+	if got := r.sale(open.ID); got.Status != pos.StatusPending {
+		t.Fatalf("open sale after a restart: %s", got.Status)
+	}
+}
+
+// TestLoadAndPollInterval: the real interval between polls of a sale is
+// measured, and a budget short of what the live sales need says so in
+// words an operator can act on.
+func TestLoadAndPollInterval(t *testing.T) {
+	var mu sync.Mutex
+	var intervals []time.Duration
+	var ended []pos.Status
+	r := newRig(t, func(c *pos.Config) {
+		c.ObservePollInterval = func(d time.Duration) { mu.Lock(); intervals = append(intervals, d); mu.Unlock() }
+		c.ObserveEnded = func(st pos.Status) { mu.Lock(); ended = append(ended, st); mu.Unlock() }
+	})
+	for range 3 {
+		r.start(nil)
+	}
+	r.tick(3)
+	mu.Lock()
+	if len(intervals) < 3 || intervals[0] != time.Second {
+		t.Errorf("poll intervals %v, want 1 s each", intervals)
+	}
+	mu.Unlock()
+	l := r.eng.Load()
+	// the rig's budget is 1,000,000 a minute: 3 sales need 180
+	if l.LiveSales != 3 || l.CallsNeeded != 180 || l.Budget != 1000000 || l.Short || l.Message != "" {
+		t.Errorf("load %+v", l)
+	}
+	// another engine on the same journal, with a budget of 120 a minute
+	slow, err := centrapay.NewClient(centrapay.WithBaseURL(r.url), centrapay.WithAPIKey(r.seed.APIKey), centrapay.WithClock(r.fake),
+		centrapay.WithRateLimit(120))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := pos.New(pos.Config{Centrapay: slow, Journal: r.j, MerchantAccountID: r.seed.MerchantAccountID, Clock: r.fake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Recover(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	l = eng.Load()
+	if !l.Short || l.LiveSales != 3 || l.Budget != 120 || l.PollEverySeconds != 1.5 {
+		t.Fatalf("load with a budget of 120 a minute: %+v", l)
+	}
+	for _, want := range []string{"3 live sales need 180 calls a minute", "is 120 a minute", "every 1.5 s", "Ask Centrapay", "--rate-limit"} {
+		if !strings.Contains(l.Message, want) {
+			t.Errorf("message lacks %q: %s", want, l.Message)
+		}
+	}
+	// a sale that ends is counted once
+	s := r.sale(r.start(nil).ID)
+	r.eng.Cancel(r.ctx, s.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ended) != 1 || ended[0] != pos.StatusCancelled {
+		t.Errorf("ended %v, want [cancelled]", ended)
+	}
+}

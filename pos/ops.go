@@ -467,6 +467,7 @@ func (e *Engine) Recover(ctx context.Context) error {
 	}
 	now := e.clk.Now()
 	for _, s := range sales {
+		e.live.put(s)
 		e.schedule(saleWork(s.ID), now)
 	}
 	ops, err := e.j.Ops(ctx, OpFilter{Pending: true})

@@ -59,8 +59,17 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func setup(t *testing.T) *env {
+// setupOptions vary setup's env.
+type setupOptions struct {
+	rateLimit int // Centrapay calls a minute; default 1,000,000
+}
+
+func setup(t *testing.T, opts ...func(*setupOptions)) *env {
 	t.Helper()
+	o := setupOptions{rateLimit: 1000000}
+	for _, f := range opts {
+		f(&o)
+	}
 	e := &env{t: t, ctx: context.Background(), fake: clock.NewFake(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)),
 		tokens: map[string]string{}, logs: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -74,7 +83,7 @@ func setup(t *testing.T) *env {
 	e.sbURL = sbSrv.URL
 	e.seed = e.sb.Seed()
 	client, err := centrapay.NewClient(centrapay.WithBaseURL(sbSrv.URL), centrapay.WithAPIKey(e.seed.APIKey), centrapay.WithClock(e.fake),
-		centrapay.WithRetryPolicy(centrapay.RetryPolicy{MaxAttempts: 2, NoSleep: true}), centrapay.WithRateLimit(1000000), centrapay.WithLogger(logger))
+		centrapay.WithRetryPolicy(centrapay.RetryPolicy{MaxAttempts: 2, NoSleep: true}), centrapay.WithRateLimit(o.rateLimit), centrapay.WithLogger(logger))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,4 +207,21 @@ func (e *env) get(term, id string) *pos.Sale {
 	var s pos.Sale
 	r.json(e.t, &s)
 	return &s
+}
+
+// cookie signs terminal term in with a one-time link and returns its
+// session cookie, as "name=value".
+func (e *env) cookie(term string) string {
+	e.t.Helper()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(e.baseURL + e.srv.LoginLink(term))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	c := resp.Cookies()
+	if len(c) != 1 {
+		e.t.Fatalf("sign in as %s: %d, %d cookies", term, resp.StatusCode, len(c))
+	}
+	return c[0].Name + "=" + c[0].Value
 }
