@@ -85,11 +85,15 @@ const DefaultRateLimit = 200
 var ErrBudgetBusy = errors.New("centrapay: the rate budget had no call free in time")
 
 // Budget is a token bucket shared by every call made with one API key, so a
-// busy POS stays under Centrapay's per-account rate limit. Waiting calls are
-// served by priority, and within a priority in the order they came: polls
-// of the sales due first go first, so when live sales need more calls than
-// the budget gives, every one of them is polled in turn, less often, never
-// starved. A 429's Retry-After pauses the whole budget.
+// busy POS stays under Centrapay's per-account rate limit: its burst plus
+// what it earns in a minute is the limit, so no sixty seconds ever see more
+// calls than that. Waiting calls are served by priority, and within a
+// priority in the order they came: polls of the sales due first go first,
+// so when live sales need more calls than the budget gives, every one of
+// them is polled in turn, less often, never starved. Half the burst is kept
+// for operator calls — polls never take the last of it — so tills that
+// create sales at the same moment are served at once, even while polls
+// use everything else. A 429's Retry-After pauses the whole budget.
 //
 // Only the waiter at the head of the line sleeps on the clock; the others
 // wait to be told it is their turn, so ten thousand waiting polls cost one
@@ -99,6 +103,7 @@ type Budget struct {
 	perMinute int
 	interval  time.Duration // one token per interval
 	burst     int
+	reserve   int // tokens only operator calls may take
 
 	mu          sync.Mutex
 	tokens      int
@@ -112,8 +117,10 @@ type waiter struct {
 	turn chan struct{} // buffered 1: told when it may be the head, or things changed
 }
 
-// NewBudget returns a budget of perMinute requests per minute, with a burst
-// of a tenth of that (at least one), timed by c.
+// NewBudget returns a budget of perMinute requests per minute, timed by c:
+// a burst of a tenth of that (at least one), half of it kept for operator
+// calls, and the rest of the minute's calls earned evenly (one every
+// minute ÷ (perMinute − burst)).
 func NewBudget(perMinute int, c clock.Clock) *Budget {
 	if perMinute <= 0 {
 		perMinute = DefaultRateLimit
@@ -122,11 +129,13 @@ func NewBudget(perMinute int, c clock.Clock) *Budget {
 		c = clock.Real{}
 	}
 	burst := max(perMinute/10, 1)
+	earned := max(perMinute-burst, 1)
 	return &Budget{
 		clk:       c,
 		perMinute: perMinute,
-		interval:  max(time.Minute/time.Duration(perMinute), time.Nanosecond),
+		interval:  max(time.Minute/time.Duration(earned), time.Nanosecond),
 		burst:     burst,
+		reserve:   burst / 2,
 		tokens:    burst,
 		last:      c.Now(),
 	}
@@ -151,9 +160,10 @@ func (b *Budget) Pause(until time.Time) {
 	defer b.mu.Unlock()
 	if until.After(b.pausedUntil) {
 		b.pausedUntil = until
-		b.tokens = 0
-		// one token is earned the moment the pause ends, so the
-		// caller the server asked to wait goes first
+		// nothing is left but the operators' reserve, and one token is
+		// earned the moment the pause ends, so the caller the server
+		// asked to wait (a poll, as often as not) goes first
+		b.tokens = min(b.tokens, b.reserve)
 		b.last = until.Add(-b.interval)
 		b.tell()
 	}
@@ -167,6 +177,15 @@ func (b *Budget) head() *list.Element {
 		}
 	}
 	return nil
+}
+
+// queued counts the waiters of priority p or higher; b.mu is held.
+func (b *Budget) queued(p Priority) int {
+	n := 0
+	for q := PriorityOperator; q <= p; q++ {
+		n += b.queues[q].Len()
+	}
+	return n
 }
 
 // tell wakes the head waiter to look again; b.mu is held.
@@ -195,11 +214,16 @@ func (b *Budget) refill(now time.Time) {
 	}
 }
 
-// take hands out a token if one is free now; b.mu is held.
-func (b *Budget) take() bool {
+// take hands out a token to a call of priority p if one is free for it
+// now; b.mu is held.
+func (b *Budget) take(p Priority) bool {
 	now := b.clk.Now()
 	b.refill(now)
-	if now.Before(b.pausedUntil) || b.tokens == 0 {
+	floor := 0
+	if p != PriorityOperator {
+		floor = b.reserve
+	}
+	if now.Before(b.pausedUntil) || b.tokens <= floor {
 		return false
 	}
 	b.tokens--
@@ -223,7 +247,7 @@ func (b *Budget) wait(ctx context.Context, p Priority, deadline time.Time) error
 		p = PriorityLive
 	}
 	b.mu.Lock()
-	if b.head() == nil && b.take() { // nobody waits: the fast path
+	if b.queued(p) == 0 && b.take(p) { // nobody waits ahead: the fast path
 		b.mu.Unlock()
 		return nil
 	}
@@ -234,6 +258,9 @@ func (b *Budget) wait(ctx context.Context, p Priority, deadline time.Time) error
 	leave := func(err error) error {
 		b.mu.Lock()
 		defer b.mu.Unlock()
+		if err == ErrBudgetBusy && b.head() == el && b.take(p) {
+			err = nil // the token came with the deadline
+		}
 		b.queues[p].Remove(el)
 		b.tell()
 		return err
@@ -261,7 +288,7 @@ func (b *Budget) wait(ctx context.Context, p Priority, deadline time.Time) error
 				b.mu.Unlock()
 				break // a call of a higher priority came first
 			}
-			if b.take() {
+			if b.take(p) {
 				b.queues[p].Remove(el)
 				b.tell()
 				b.mu.Unlock()

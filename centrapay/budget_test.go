@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -17,9 +18,9 @@ import (
 func TestBudgetRefillsAtRate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake := clock.NewFake(time.Unix(0, 0))
-		b := NewBudget(60, fake) // one a second, burst 6
+		b := NewBudget(66, fake) // burst 6 (3 kept for operators), then 60 a minute: one a second
 		ctx := context.Background()
-		for range 6 {
+		for range 3 {
 			if err := b.Wait(ctx, PriorityLive); err != nil {
 				t.Fatal(err)
 			}
@@ -28,14 +29,20 @@ func TestBudgetRefillsAtRate(t *testing.T) {
 		go func() { b.Wait(ctx, PriorityLive); close(got) }()
 		synctest.Wait()
 		if n := b.Waiting(PriorityLive); n != 1 {
-			t.Fatalf("waiting live = %d", n)
+			t.Fatalf("waiting live = %d: a poll took the operators' reserve", n)
 		}
+		// an operator call takes from the reserve at once
+		if err := b.WaitWithin(ctx, PriorityOperator, 0); err != nil {
+			t.Fatalf("operator call with the reserve left: %v", err)
+		}
+		fake.Advance(time.Second) // one earned: 3 left, all the reserve
+		synctest.Wait()
 		select {
 		case <-got:
-			t.Fatal("token handed out before refill")
+			t.Fatal("a poll took the operators' reserve")
 		default:
 		}
-		fake.Advance(time.Second)
+		fake.Advance(time.Second) // 4: one above the reserve
 		<-got
 	})
 }
@@ -45,10 +52,10 @@ func TestBudgetRefillsAtRate(t *testing.T) {
 func TestBudgetOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake := clock.NewFake(time.Unix(0, 0))
-		b := NewBudget(60, fake)
+		b := NewBudget(66, fake)
 		ctx := context.Background()
 		for range 6 {
-			b.Wait(ctx, PriorityLive)
+			b.Wait(ctx, PriorityOperator)
 		}
 		order := make(chan string, 8)
 		queue := func(p Priority, name string) {
@@ -67,14 +74,63 @@ func TestBudgetOrder(t *testing.T) {
 			}
 		}
 		var got []string
-		for range 6 {
+		for len(got) < 6 {
 			fake.Advance(time.Second)
-			got = append(got, <-order)
+			synctest.Wait()
+			for len(order) > 0 {
+				got = append(got, <-order)
+			}
 		}
 		if fmt.Sprint(got) != "[create poll1 poll2 poll3 bg1 bg2]" {
 			t.Fatalf("order = %v", got)
 		}
 	})
+}
+
+// TestBudgetNeverExceedsTheLimit: callers that take every call they can
+// get, of every priority, never make more than the limit in any sixty
+// seconds — burst included — so Centrapay never answers 429.
+func TestBudgetNeverExceedsTheLimit(t *testing.T) {
+	for _, perMinute := range []int{6, 60, 200, 1000} {
+		t.Run(fmt.Sprint(perMinute), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				fake := clock.NewFake(time.Unix(0, 0))
+				b := NewBudget(perMinute, fake)
+				ctx, stop := context.WithCancel(context.Background())
+				var mu sync.Mutex
+				var at []time.Time
+				for _, p := range []Priority{PriorityOperator, PriorityLive, PriorityLive, PriorityBackground} {
+					go func() {
+						for b.Wait(ctx, p) == nil {
+							mu.Lock()
+							at = append(at, fake.Now())
+							mu.Unlock()
+						}
+					}()
+				}
+				for range 5 * 60 * 10 { // five minutes, a tenth of a second at a time
+					synctest.Wait()
+					fake.Advance(100 * time.Millisecond)
+				}
+				stop()
+				synctest.Wait()
+				mu.Lock()
+				defer mu.Unlock()
+				for i := range at {
+					j := i
+					for j < len(at) && at[j].Sub(at[i]) < time.Minute {
+						j++
+					}
+					if j-i > perMinute {
+						t.Fatalf("%d calls in the minute from %v: the limit is %d", j-i, at[i], perMinute)
+					}
+				}
+				if min := perMinute * 5 * 85 / 100; len(at) < min {
+					t.Fatalf("only %d calls in five minutes at %d a minute", len(at), perMinute)
+				}
+			})
+		})
+	}
 }
 
 func TestBudgetPauseAndCancel(t *testing.T) {
@@ -96,12 +152,18 @@ func TestBudgetPauseAndCancel(t *testing.T) {
 				t.Fatalf("%v waiters left: %d", p, n)
 			}
 		}
+		// when the pause ends, the first call earned goes to the first in
+		// line, a poll, ahead of the operators' reserve
 		done := make(chan error)
 		go func() { done <- b.Wait(context.Background(), PriorityLive) }()
 		synctest.Wait()
-		fake.Advance(2 * time.Second)
+		fake.Advance(time.Second)
 		if err := <-done; err != nil {
 			t.Fatal(err)
+		}
+		// the reserve is still there for a cashier
+		if err := b.WaitWithin(context.Background(), PriorityOperator, 0); err != nil {
+			t.Fatalf("operator call after a pause: %v", err)
 		}
 	})
 }
@@ -111,7 +173,7 @@ func TestBudgetPauseAndCancel(t *testing.T) {
 func TestBudgetWaitWithin(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake := clock.NewFake(time.Unix(0, 0))
-		b := NewBudget(6, fake) // one every 10 s, burst 1
+		b := NewBudget(7, fake) // burst 1, then one every 10 s
 		ctx := context.Background()
 		b.Wait(ctx, PriorityLive)
 		errc := make(chan error, 1)

@@ -38,7 +38,7 @@ type Client struct {
 // a busy server reuses its connections rather than dialling one for most
 // calls (Go's default keeps two, and a server polling thousands of sales
 // left thousands of sockets in TIME_WAIT).
-const MaxConnsPerHost = 256
+const MaxConnsPerHost = 1024
 
 // NewTransport returns the HTTP transport a Client uses by default: Go's
 // (proxy from the environment, dial and TLS timeouts), keeping up to

@@ -1,7 +1,9 @@
 package centrapay
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -291,18 +293,45 @@ func (c *Client) Pay(ctx context.Context, id string, r *PayRequest) (*Activity, 
 }
 
 // Activities lists a request's payment activities, newest first.
+// Centrapay's reference answers an object {"items": [...]}; a bare array,
+// which earlier versions of this client and the sandbox used, is accepted
+// too.
 func (c *Client) Activities(ctx context.Context, id string) ([]Activity, *Response, error) {
 	op := "list activities of payment request " + id
 	if err := needID(op, "id", id); err != nil {
 		return nil, nil, err
 	}
-	var out []Activity
+	var out activityList
 	resp, err := c.do(ctx, call{op: op, method: http.MethodGet, path: prPath + url.PathEscape(id) + "/activities", retryable: true, out: &out,
 		validate: func() error { return validActivities(out) }})
 	if err != nil {
 		return nil, resp, err
 	}
 	return out, resp, nil
+}
+
+// activityList decodes the answer of a request's activities: the
+// documented {"items": [...]} or a bare array. A body that is neither (an
+// object without items, null) is an error, so that a malformed answer is an
+// unknown outcome rather than an empty list.
+type activityList []Activity
+
+func (l *activityList) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimSpace(data)
+	if len(data) > 0 && data[0] == '[' {
+		return json.Unmarshal(data, (*[]Activity)(l))
+	}
+	var body struct {
+		Items *[]Activity `json:"items"`
+	}
+	if err := json.Unmarshal(data, &body); err != nil {
+		return fmt.Errorf("activities: %w", err)
+	}
+	if body.Items == nil {
+		return errors.New("activities: no items")
+	}
+	*l = *body.Items
+	return nil
 }
 
 func validActivities(as []Activity) error {

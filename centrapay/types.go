@@ -1,6 +1,9 @@
 package centrapay
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // Status is a Payment Request status.
 type Status string
@@ -152,7 +155,7 @@ type PaymentRequest struct {
 	UpdatedAt            Timestamp       `json:"updatedAt,omitzero"`
 	ExpiresAt            Timestamp       `json:"expiresAt,omitzero"`
 	ExpirySeconds        int             `json:"expirySeconds,omitempty"`
-	MerchantConditions   []Condition     `json:"merchantConditions,omitempty"`
+	MerchantConditions   []Condition     `json:"merchantConditions,omitzero"` // Centrapay sends [] when none: kept, and sent back, as an empty non-nil slice
 	RemainingAmount      BigNumber       `json:"remainingAmount,omitempty"`
 	PatronCodeID         string          `json:"patronCodeId,omitempty"`
 	Barcode              string          `json:"barcode,omitempty"`
@@ -270,8 +273,10 @@ type DecodedCode struct {
 	DisplayName      string `json:"displayName,omitempty"`
 }
 
-// Activity types, as documented. Centrapay's own example also shows
-// "Authorization" capitalised; compare with strings.EqualFold.
+// Activity types, as documented. Centrapay's own merchant activities
+// example also shows "Authorization" capitalised: decoding an Activity turns
+// any case of a documented type into the documented spelling, so comparing
+// with these constants is enough.
 const (
 	ActivityRequest          = "request"
 	ActivityPreAuthRequest   = "preAuthRequest"
@@ -320,6 +325,29 @@ type Activity struct {
 	LineItems                  []LineItem `json:"lineItems,omitempty"`
 	Mode                       string     `json:"mode,omitempty"`
 	ExternalPaymentRef         string     `json:"externalPaymentRef,omitempty"`
+}
+
+// activityTypes are the documented activity types, for normalising case.
+func activityTypes() []string {
+	return []string{ActivityRequest, ActivityPreAuthRequest, ActivityPaid, ActivityPayment, ActivityRefund, ActivityCancellation,
+		ActivityExpiry, ActivityAcceptCondition, ActivityDeclineCondition, ActivityAuthorization, ActivityConfirmation, ActivityRelease}
+}
+
+// UnmarshalJSON decodes an activity, spelling its type as documented when
+// Centrapay sends a documented type in another case ("Authorization" in the
+// docs' merchant activities example). An undocumented type is kept as sent.
+func (a *Activity) UnmarshalJSON(data []byte) error {
+	type plain Activity // no methods: no recursion
+	if err := json.Unmarshal(data, (*plain)(a)); err != nil {
+		return err
+	}
+	for _, t := range activityTypes() {
+		if a.Type != t && strings.EqualFold(a.Type, t) {
+			a.Type = t
+			break
+		}
+	}
+	return nil
 }
 
 // Strategy details how a refund will be processed.

@@ -310,3 +310,38 @@ func TestCallerHangsUp(t *testing.T) {
 		t.Errorf("sale %s", got.Status)
 	}
 }
+
+// TestFarmlandsRefundNamesTheConfig: a refund of a Farmlands payment sends
+// the merchant config that took it, as Centrapay asks (without it the
+// refund is refused), whether the sale is ours or found at Centrapay.
+func TestFarmlandsRefundNamesTheConfig(t *testing.T) {
+	r := newRig(t)
+	s := r.start(barcode("farmlands-card")(r))
+	if got := r.sale(s.ID); got.Status != pos.StatusPaid || len(got.PaidBy) == 0 || got.PaidBy[0].AssetType != "farmlands.nzd.test" {
+		t.Fatalf("farmlands sale: %+v", got)
+	}
+	op, err := r.eng.Refund(r.ctx, pos.RefundInput{SaleID: s.ID, Amount: 300})
+	if err != nil || op.State != pos.OpSucceeded || op.MerchantConfigID != r.seed.ConfigID {
+		t.Fatalf("farmlands refund: %+v %v", op, err)
+	}
+	// a Farmlands payment no sale of ours made, found by its short code
+	other, _, err := r.client.Create(r.ctx, &centrapay.CreateRequest{ConfigID: r.seed.ConfigID, Value: centrapay.Cents(800, "NZD"),
+		Barcode: r.barcode("farmlands-card")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.client.Get(r.ctx, other.ID); err != nil { // the first poll takes a Quick Pay
+		t.Fatal(err)
+	}
+	op, err = r.eng.Refund(r.ctx, pos.RefundInput{ShortCode: other.ShortCode, Amount: 800, Terminal: &pos.Terminal{ID: "mgr", ConfigID: r.seed.ConfigID, Manager: true}})
+	if err != nil || op.State != pos.OpSucceeded || op.MerchantConfigID != r.seed.ConfigID {
+		t.Fatalf("refund of a farmlands payment found at Centrapay: %+v %v", op, err)
+	}
+	// any other payment's refund names no config
+	card := r.start(nil)
+	r.sb.PatronPay(card.PaymentRequest.ID, "", 0)
+	r.tick(1)
+	if op, err := r.eng.Refund(r.ctx, pos.RefundInput{SaleID: card.ID, Amount: 100}); err != nil || op.MerchantConfigID != "" {
+		t.Fatalf("wallet refund: %+v %v", op, err)
+	}
+}

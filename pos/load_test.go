@@ -29,7 +29,7 @@ func slowBudget(r *rig, perMinute int) *centrapay.Budget {
 	r.client, r.cp = c, c
 	r.restart()
 	for range max(perMinute/10, 1) {
-		if err := c.Budget().Wait(r.ctx, centrapay.PriorityLive); err != nil {
+		if err := c.Budget().Wait(r.ctx, centrapay.PriorityOperator); err != nil {
 			r.t.Fatal(err)
 		}
 	}
@@ -41,7 +41,7 @@ func slowBudget(r *rig, perMinute int) *centrapay.Budget {
 // and nothing is journaled, so the till may repeat it.
 func TestCreateRefusedWhenBudgetBusy(t *testing.T) {
 	r := newRig(t)
-	slowBudget(r, 6) // one call every 10 s: none within the create's 3 s
+	slowBudget(r, 6) // one call every 12 s: none within the create's 3 s
 	errc := make(chan error, 1)
 	go func() { _, err := r.eng.StartSale(r.ctx, r.input(nil)); errc <- err }()
 	r.fake.BlockUntil(1, nil) // the create waits for its token
@@ -59,7 +59,7 @@ func TestCreateRefusedWhenBudgetBusy(t *testing.T) {
 // budget before the polls waiting for it.
 func TestCreateAheadOfPolls(t *testing.T) {
 	r := newRig(t)
-	b := slowBudget(r, 30) // one call every 2 s
+	b := slowBudget(r, 33) // burst 3 (1 kept for operators), then one call every 2 s
 	polled := make(chan error, 1)
 	go func() { polled <- b.Wait(r.ctx, centrapay.PriorityLive) }() // a poll, first in line
 	r.fake.BlockUntil(1, nil)
@@ -80,7 +80,7 @@ func TestCreateAheadOfPolls(t *testing.T) {
 		t.Fatal("the poll went before the create")
 	default:
 	}
-	r.fake.Advance(2 * time.Second)
+	r.fake.Advance(4 * time.Second) // a poll takes a call only above the operators' reserve
 	if err := <-polled; err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,8 @@ type Op struct {
 	Reason           string               `json:"reason,omitempty"`     // refund reason
 	InvoiceRef       string               `json:"invoiceRef,omitempty"` // confirm
 	LineItems        []centrapay.LineItem `json:"lineItems,omitempty"`
-	ConfirmationKey  string               `json:"confirmationKey,omitempty"` // refund of a pre-auth confirmation
+	ConfirmationKey  string               `json:"confirmationKey,omitempty"`  // refund of a pre-auth confirmation
+	MerchantConfigID string               `json:"merchantConfigId,omitempty"` // refund of a Farmlands payment: the config that took it
 	State            OpState              `json:"state"`
 	Error            string               `json:"error,omitempty"` // Centrapay's code when it refused
 	Message          string               `json:"message,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/centrapos/centrapos/centrapay"
@@ -29,9 +30,35 @@ type RefundInput struct {
 	Key *KeyedRequest `json:"-"`
 }
 
+// refundTarget is the payment a refund names.
+type refundTarget struct {
+	sale             *Sale // nil: a request no sale of ours made
+	paymentRequestID string
+	currency         string
+	// merchantConfigID is sent with the refund of a Farmlands payment, as
+	// Centrapay asks: the config of the merchant that took it. "" for any
+	// other payment.
+	merchantConfigID string
+}
+
+// farmlands reports whether a payment by assetType is a Farmlands one,
+// whose refund names the merchant config.
+func farmlands(assetType string) bool { return strings.HasPrefix(assetType, "farmlands.") }
+
+// targetOf is the refund target of sale s.
+func targetOf(s *Sale) *refundTarget {
+	t := &refundTarget{sale: s, paymentRequestID: s.PaymentRequest.ID, currency: s.Currency}
+	for _, p := range s.PaidBy {
+		if farmlands(p.AssetType) {
+			t.merchantConfigID = s.ConfigID
+		}
+	}
+	return t
+}
+
 // target finds the payment a refund names: in the journal first, then at
 // Centrapay (a payment made by another till or before this journal).
-func (e *Engine) target(ctx context.Context, in RefundInput) (*Sale, string, string, error) {
+func (e *Engine) target(ctx context.Context, in RefundInput) (*refundTarget, error) {
 	n := 0
 	for _, v := range []string{in.SaleID, in.PaymentRequestID, in.ShortCode, in.ExternalRef} {
 		if v != "" {
@@ -39,25 +66,25 @@ func (e *Engine) target(ctx context.Context, in RefundInput) (*Sale, string, str
 		}
 	}
 	if n != 1 {
-		return nil, "", "", invalid("saleId", "name the payment by exactly one of saleId, paymentRequestId, shortCode or externalRef")
+		return nil, invalid("saleId", "name the payment by exactly one of saleId, paymentRequestId, shortCode or externalRef")
 	}
 	var q SaleQuery
 	switch {
 	case in.SaleID != "":
 		s, err := e.Sale(ctx, in.SaleID)
 		if err != nil {
-			return nil, "", "", err
+			return nil, err
 		}
 		if s.PaymentRequest == nil {
-			return nil, "", "", &Error{Code: EConflict, Message: "the sale has no payment request"}
+			return nil, &Error{Code: EConflict, Message: "the sale has no payment request"}
 		}
-		return s, s.PaymentRequest.ID, s.Currency, nil
+		return targetOf(s), nil
 	case in.PaymentRequestID != "":
 		q.PaymentRequestID = in.PaymentRequestID
 	case in.ShortCode != "":
 		code, err := centrapay.NormalizeShortCode(in.ShortCode)
 		if err != nil {
-			return nil, "", "", invalid("shortCode", "%v", err)
+			return nil, invalid("shortCode", "%v", err)
 		}
 		q.ShortCode = code
 	default:
@@ -67,10 +94,10 @@ func (e *Engine) target(ctx context.Context, in RefundInput) (*Sale, string, str
 	// a receipt number may name several attempts: the newest need not be
 	// the one that was paid, so an unpaid one is looked up at Centrapay
 	if err == nil && s.PaymentRequest != nil && (q.ExternalRef == "" || s.Status == StatusPaid) {
-		return s, s.PaymentRequest.ID, s.Currency, nil
+		return targetOf(s), nil
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, "", "", err
+		return nil, err
 	}
 	var pr *centrapay.PaymentRequest
 	switch {
@@ -90,24 +117,32 @@ func (e *Engine) target(ctx context.Context, in RefundInput) (*Sale, string, str
 			}
 		}
 		if pr == nil && err == nil {
-			return nil, "", "", &Error{Code: ENotFound, Message: "no paid payment request with externalRef " + q.ExternalRef}
+			return nil, &Error{Code: ENotFound, Message: "no paid payment request with externalRef " + q.ExternalRef}
 		}
 	}
 	if err != nil {
 		if centrapay.IsUnknownOutcome(err) {
-			return nil, "", "", &Error{Code: EUnavailable, Message: "Centrapay did not answer the lookup: try again"}
+			return nil, &Error{Code: EUnavailable, Message: "Centrapay did not answer the lookup: try again"}
 		}
 		code, msg := refusal(err)
 		if errors.Is(err, centrapay.ErrChecksumFailed) {
-			return nil, "", "", &Error{Code: EInvalid, Field: "shortCode", Message: "the short code's check character does not match: check it on the receipt", Centrapay: code}
+			return nil, &Error{Code: EInvalid, Field: "shortCode", Message: "the short code's check character does not match: check it on the receipt", Centrapay: code}
 		}
-		return nil, "", "", &Error{Code: ENotFound, Message: msg, Centrapay: code}
+		return nil, &Error{Code: ENotFound, Message: msg, Centrapay: code}
 	}
 	// a request one of our sales made is refunded as that sale's
-	if s, err := e.j.FindSale(ctx, SaleQuery{PaymentRequestID: pr.ID}); err == nil {
-		return s, pr.ID, s.Currency, nil
+	if s, err := e.j.FindSale(ctx, SaleQuery{PaymentRequestID: pr.ID}); err == nil && s.PaymentRequest != nil {
+		return targetOf(s), nil
 	}
-	return nil, pr.ID, pr.Value.Currency, nil
+	t := &refundTarget{paymentRequestID: pr.ID, currency: pr.Value.Currency}
+	if pr.PaidBy != nil {
+		for _, a := range pr.PaidBy.AssetTotals {
+			if farmlands(a.Type) {
+				t.merchantConfigID = pr.ConfigID
+			}
+		}
+	}
+	return t, nil
 }
 
 // Refund refunds a payment, once: the refund's own reference is journaled
@@ -126,15 +161,17 @@ func (e *Engine) Refund(ctx context.Context, in RefundInput) (*Op, error) {
 	if err := checkText("operatorId", in.OperatorID, 128); err != nil {
 		return nil, err
 	}
-	s, prID, currency, err := e.target(ctx, in)
+	t, err := e.target(ctx, in)
 	if err != nil {
 		return nil, err
 	}
+	s, prID, currency := t.sale, t.paymentRequestID, t.currency
 	if err := in.Terminal.MayRefund(s); err != nil {
 		return nil, err
 	}
 	op := &Op{ID: newID("rf_"), PaymentRequestID: prID, Kind: OpRefund, Amount: in.Amount, Currency: currency,
-		Reason: in.Reason, ConfirmationKey: in.ConfirmationKey, State: OpPending, OperatorID: in.OperatorID, CreatedAt: e.clk.Now()}
+		Reason: in.Reason, ConfirmationKey: in.ConfirmationKey, MerchantConfigID: t.merchantConfigID, State: OpPending,
+		OperatorID: in.OperatorID, CreatedAt: e.clk.Now()}
 	if in.Terminal != nil {
 		op.TerminalID = in.Terminal.ID // who asked, which need not be the till that took the payment
 	}
@@ -247,7 +284,7 @@ func (e *Engine) send(ctx context.Context, op *Op) (*centrapay.Activity, error) 
 	switch op.Kind {
 	case OpRefund:
 		a, _, err = e.cp.Refund(ctx, op.PaymentRequestID, &centrapay.RefundRequest{Value: centrapay.Cents(op.Amount, op.Currency),
-			ExternalRef: op.Key, ConfirmationIdempotencyKey: op.ConfirmationKey})
+			ExternalRef: op.Key, ConfirmationIdempotencyKey: op.ConfirmationKey, MerchantConfigID: op.MerchantConfigID})
 	case OpConfirm:
 		r := &centrapay.ConfirmRequest{IdempotencyKey: op.Key, InvoiceRef: op.InvoiceRef, LineItems: op.LineItems}
 		v := centrapay.Cents(op.Amount, op.Currency)

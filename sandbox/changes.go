@@ -3,6 +3,8 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/centrapos/centrapos/centrapay"
@@ -57,7 +59,7 @@ func (s *Sandbox) void(w http.ResponseWriter, r *http.Request, m *Merchant) {
 		req.refunded = req.paid
 		req.pr.Status = centrapay.StatusCancelled
 		req.pr.CancellationReason = centrapay.CancelledByMerchant
-		a := s.addActivity(req, centrapay.ActivityRefund, amount, nil)
+		a := s.addActivity(req, centrapay.ActivityRefund, amount, func(a *centrapay.Activity) { a.AssetType = req.assetType() })
 		s.refunded(req, a)
 		writeJSON(w, http.StatusOK, a)
 	}
@@ -75,6 +77,9 @@ func (s *Sandbox) refund(w http.ResponseWriter, r *http.Request, m *Merchant) {
 	}
 	if in.ExternalRef == "" {
 		apiError(w, http.StatusBadRequest, "INVALID_REQUEST", "externalRef: required")
+		return
+	}
+	if !s.refundingConfig(w, req, m, in.MerchantConfigID) {
 		return
 	}
 	amount, err := cents(in.Value.Amount, "value.amount")
@@ -120,15 +125,47 @@ func (s *Sandbox) refund(w http.ResponseWriter, r *http.Request, m *Merchant) {
 		if c, ok := req.confirmations[in.ConfirmationIdempotencyKey]; ok {
 			c.refunded += amount
 		}
+		// Centrapay's refund activity echoes invoiceRef and lineItems but
+		// not the refund's externalRef (no example or model field has it)
 		a := s.addActivity(req, centrapay.ActivityRefund, amount, func(a *centrapay.Activity) {
-			a.ExternalRef, a.ConfirmationIdempotencyKey, a.PreAuth = in.ExternalRef, in.ConfirmationIdempotencyKey, req.pr.PreAuth
-			a.AssetType = req.assetType()
+			a.ConfirmationIdempotencyKey, a.PreAuth = in.ConfirmationIdempotencyKey, req.pr.PreAuth
+			a.AssetType, a.InvoiceRef, a.LineItems = req.assetType(), in.InvoiceRef, in.LineItems
+			if in.MerchantConfigID != "" {
+				a.MerchantConfigID = in.MerchantConfigID // the refunding merchant's config
+			}
 		})
 		req.refunds[in.ExternalRef] = a
 		s.refunded(req, a)
 		writeJSON(w, http.StatusOK, a)
 	}
 }
+
+// refundingConfig checks a refund's merchantConfigId. Centrapay's refund
+// reference gives merchantConfigId as "the Merchant Config id of the
+// refunding merchant when refunding a farmlands.nzd.* payment", and its
+// Farmlands POS guide sends it on every refund: a refund of a Farmlands
+// payment without it is a request missing a required field, answered 400
+// as Centrapay answers those. A merchantConfigId that is not one of the
+// merchant's configs is refused 403 MERCHANT_CONFIG_NOT_FOUND. The docs
+// name no dedicated code for either case.
+func (s *Sandbox) refundingConfig(w http.ResponseWriter, req *request, m *Merchant, configID string) bool {
+	if configID == "" {
+		if strings.HasPrefix(req.assetType(), farmlandsAssetPrefix) {
+			apiError(w, http.StatusBadRequest, "INVALID_REQUEST", "merchantConfigId: required when refunding a farmlands.nzd payment")
+			return false
+		}
+		return true
+	}
+	if !slices.ContainsFunc(m.Configs, func(c MerchantConfig) bool { return c.ID == configID }) {
+		apiError(w, http.StatusForbidden, string(centrapay.ErrMerchantConfigNotFound), "no merchant config "+configID)
+		return false
+	}
+	return true
+}
+
+// farmlandsAssetPrefix starts the Farmlands card asset types,
+// farmlands.nzd.main and farmlands.nzd.test.
+const farmlandsAssetPrefix = "farmlands.nzd."
 
 // answerCondition accepts (the payment proceeds) or declines (the request
 // is cancelled) a merchant condition.

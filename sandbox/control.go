@@ -13,11 +13,20 @@ import (
 // errNotFound is returned by the patron actions for an unknown request.
 var errNotFound = errors.New("no such payment request")
 
+// errPartialNotAllowed is returned by PatronPay for a partial amount on a
+// request that did not opt in to partial payment.
+var errPartialNotAllowed = errors.New("the request did not opt in to partial payment (partialAllowed)")
+
 // PatronPay pays request id as the patron would, with assetType ("" for
-// the config's first) and amount (0 for what remains).
+// the config's first) and amount (0 for what remains). An amount below what
+// remains is a partial payment, refused unless the request was created
+// with partialAllowed, as Centrapay's wallet offers partial payment only
+// then.
 func (s *Sandbox) PatronPay(id, assetType string, amount int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.actor = patronCRN
+	defer func() { s.actor = "" }()
 	req, ok := s.requests[id]
 	if !ok {
 		return fmt.Errorf("pay %s: %w", id, errNotFound)
@@ -33,6 +42,9 @@ func (s *Sandbox) PatronPay(id, assetType string, amount int64) error {
 	if amount == 0 {
 		amount = v - req.paid
 	}
+	if amount < v-req.paid && !req.pr.PartialAllowed {
+		return fmt.Errorf("pay %s: amount %d of %d: %w", id, amount, v-req.paid, errPartialNotAllowed)
+	}
 	if assetType == "" {
 		assetType = req.pr.PaymentOptions[0].AssetType
 	}
@@ -47,6 +59,8 @@ func (s *Sandbox) Approve(id string) error { return s.PatronPay(id, "", 0) }
 func (s *Sandbox) Decline(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.actor = patronCRN
+	defer func() { s.actor = "" }()
 	req, ok := s.requests[id]
 	if !ok {
 		return fmt.Errorf("decline %s: %w", id, errNotFound)
@@ -87,25 +101,47 @@ func (s *Sandbox) control(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "NOT_FOUND", "no such control action")
 		return
 	}
-	if err != nil {
-		status := http.StatusConflict
-		if errors.Is(err, errNotFound) {
-			status = http.StatusNotFound
-		}
-		apiError(w, status, "SANDBOX_ACTION_FAILED", err.Error())
+	switch {
+	case errors.Is(err, errNotFound):
+		apiError(w, http.StatusNotFound, "SANDBOX_ACTION_FAILED", err.Error())
+		return
+	case errors.Is(err, errPartialNotAllowed):
+		// what Centrapay's pay endpoint answers (see payAPI)
+		apiError(w, http.StatusForbidden, string(centrapay.ErrInsufficientAssetValue), err.Error())
+		return
+	case err != nil:
+		apiError(w, http.StatusConflict, "SANDBOX_ACTION_FAILED", err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 
-// Advance moves a fake clock forward; it fails on a real clock.
+// errRealClock is returned by Advance on a sandbox that runs on the real
+// clock.
+var errRealClock = errors.New("the sandbox runs on the real clock: start it with a manual clock (centrapos sandbox --clock manual, or Config.Clock a *clock.Fake)")
+
+// Advance moves a manual clock (a *clock.Fake) forward; it fails on a real
+// clock.
 func (s *Sandbox) Advance(d time.Duration) error {
 	f, ok := s.clk.(*clock.Fake)
 	if !ok {
-		return errors.New("advance clock: the sandbox runs on the real clock")
+		return fmt.Errorf("advance clock: %w", errRealClock)
 	}
 	f.Advance(d)
 	return nil
+}
+
+// ClockState is what GET /sandbox/clock answers: the sandbox's business
+// time and whether it only moves when advanced.
+type ClockState struct {
+	Now    centrapay.Timestamp `json:"now"`
+	Manual bool                `json:"manual"`
+}
+
+// Clock returns the sandbox's time and whether its clock is manual.
+func (s *Sandbox) Clock() ClockState {
+	_, manual := s.clk.(*clock.Fake)
+	return ClockState{Now: centrapay.NewTimestamp(s.clk.Now()), Manual: manual}
 }
 
 func (s *Sandbox) advance(w http.ResponseWriter, r *http.Request) {
@@ -123,7 +159,7 @@ func (s *Sandbox) advance(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusConflict, "SANDBOX_ACTION_FAILED", err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, struct{}{})
+	writeJSON(w, http.StatusOK, s.Clock())
 }
 
 // LedgerEntry is one request with its money: the truth tests check against.

@@ -128,7 +128,7 @@ func TestPartialPaymentAndExternalPay(t *testing.T) {
 	pay := func(key, asset string, amount int64) (*centrapay.Activity, error) {
 		in := &centrapay.PayRequest{AssetType: asset, IdempotencyKey: key, TransactionID: "cash-1"}
 		if amount > 0 {
-			in.Amount = centrapay.Int64BigNumber(amount)
+			in.Amount, in.Mode = centrapay.Int64BigNumber(amount), centrapay.ModePartialPayment
 		}
 		a, _, err := c.Pay(ctx, pr.ID, in)
 		return a, err

@@ -20,6 +20,15 @@ type payCall struct {
 
 // payAPI answers POST /api/payment-requests/{id}/pay: a POS records an
 // external payment (external.main, external.test) through it.
+//
+// A payment of less than what remains is a partial payment. As Centrapay's
+// Partial Payment guide says, it needs the request to have opted in
+// (partialAllowed) and the pay call to say mode partial-payment (or
+// multi-asset-payment) with the amount. Otherwise it is refused 403
+// INSUFFICIENT_ASSET_VALUE, the code Centrapay documents for "the
+// transaction amount received by Centrapay is less than the total of the
+// payment"; the docs name no dedicated code for a partial payment that
+// was not allowed.
 func (s *Sandbox) payAPI(w http.ResponseWriter, r *http.Request, m *Merchant) {
 	req := s.find(w, r.PathValue("id"), m)
 	if req == nil {
@@ -73,11 +82,18 @@ func (s *Sandbox) payAPI(w http.ResponseWriter, r *http.Request, m *Merchant) {
 		apiError(w, http.StatusForbidden, string(centrapay.ErrRequestCancelled), "the request was cancelled")
 	case req.pr.Status == centrapay.StatusPaid:
 		apiError(w, http.StatusForbidden, string(centrapay.ErrRequestPaid), "the request is paid")
-	case amount > remaining || amount < remaining && in.Mode == "" && !req.pr.PartialAllowed:
-		apiError(w, http.StatusForbidden, string(centrapay.ErrInsufficientAssetValue), fmt.Sprintf("the amount must be %d without a payment mode", remaining))
+	case amount > remaining:
+		apiError(w, http.StatusForbidden, string(centrapay.ErrInsufficientAssetValue), fmt.Sprintf("the amount must be at most %d", remaining))
+	case amount < remaining && !req.pr.PartialAllowed:
+		apiError(w, http.StatusForbidden, string(centrapay.ErrInsufficientAssetValue),
+			fmt.Sprintf("the request did not opt in to partial payment (partialAllowed): the amount must be %d", remaining))
+	case amount < remaining && in.Mode == "":
+		apiError(w, http.StatusForbidden, string(centrapay.ErrInsufficientAssetValue),
+			fmt.Sprintf("a partial amount needs mode %s; the whole amount is %d", centrapay.ModePartialPayment, remaining))
 	default:
 		s.pay(req, in.AssetType, amount)
 		a := req.activities[len(req.activities)-2] // the payment, before "paid"
+		a.CreatedBy = s.actor                      // recorded by the merchant's key, not by the patron
 		a.External = strings.HasPrefix(in.AssetType, "external.")
 		a.IdempotencyKey, a.Mode, a.ExternalPaymentRef = in.IdempotencyKey, in.Mode, in.ExternalPaymentRef
 		req.activities[len(req.activities)-2] = a
@@ -111,7 +127,9 @@ func (s *Sandbox) decodeAPI(w http.ResponseWriter, r *http.Request, m *Merchant)
 	switch {
 	case len(in.Code) == 16 && centrapay.ValidateBarcode(in.Code) == nil:
 		out.Provider, out.DisplayName = "centrapay", "Centrapay"
-	case len(in.Code) == 9 && strings.HasPrefix(in.Code, "9") && isDigits(in.Code):
+	case len(in.Code) == 9 && isDigits(in.Code):
+		// a Farmlands card number is 9 digits (the docs' decode example
+		// is 123456789, their Farmlands test cards 424242424 and others)
 		out.Provider, out.DisplayName = "farmlands", "Farmlands Card"
 	default:
 		apiError(w, http.StatusForbidden, string(centrapay.ErrUnknownCode), "the code is not one a provider issued")

@@ -95,7 +95,7 @@ func (s *Sandbox) fault(r *http.Request) *Fault {
 func (s *Sandbox) serveWithFault(w http.ResponseWriter, r *http.Request, f *Fault) {
 	switch f.Kind {
 	case FaultLatency:
-		if !clock.Sleep(s.clk, time.Duration(f.DelayMs)*time.Millisecond, r.Context().Done()) {
+		if !clock.Sleep(s.wall, time.Duration(f.DelayMs)*time.Millisecond, r.Context().Done()) {
 			return
 		}
 		s.mux.ServeHTTP(w, r)

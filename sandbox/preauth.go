@@ -30,8 +30,10 @@ func (s *Sandbox) authorize(req *request, assetType string, amount int64) {
 	req.pr.PreAuthExpiresAt = centrapay.NewTimestamp(s.now().Add(preAuthLifetime))
 	req.pr.RemainingAmount = centrapay.Int64BigNumber(0)
 	req.pr.PaidBy = &centrapay.PaidBy{AssetTotals: []centrapay.AssetTotal{{Type: assetType, Description: describe(assetType),
-		Total: centrapay.Cents(amount, req.pr.Value.Currency)}}}
-	s.addActivity(req, centrapay.ActivityAuthorization, amount, func(a *centrapay.Activity) { a.AssetType = assetType; a.PreAuth = true })
+		Total: centrapay.Cents(amount, req.pr.Value.Currency), PayerAccountID: patronAccountID}}}
+	s.addActivity(req, centrapay.ActivityAuthorization, amount, func(a *centrapay.Activity) {
+		a.AssetType, a.PreAuth, a.CreatedBy = assetType, true, patronCRN
+	})
 }
 
 // preAuthReleased reports whether req's authorization was released or has
@@ -108,8 +110,11 @@ func (s *Sandbox) confirm(w http.ResponseWriter, r *http.Request, m *Merchant) {
 	default:
 		req.confirmed += amount
 		req.paid += amount
+		// as in Centrapay's confirm example: updatedAt and the creating
+		// account are part of a confirmation
 		a := s.addActivity(req, centrapay.ActivityConfirmation, amount, func(a *centrapay.Activity) {
 			a.IdempotencyKey, a.InvoiceRef, a.LineItems, a.PreAuth = in.IdempotencyKey, in.InvoiceRef, in.LineItems, true
+			a.UpdatedAt, a.CreatedByAccountID, a.CreatedByAccountName = a.CreatedAt, req.merchant.AccountID, req.merchant.Name
 		})
 		req.confirmations[in.IdempotencyKey] = &confirmation{activity: a, content: string(content), amount: amount}
 		writeJSON(w, http.StatusOK, a)
@@ -133,7 +138,9 @@ func (s *Sandbox) release(w http.ResponseWriter, r *http.Request, m *Merchant) {
 		apiError(w, http.StatusForbidden, string(centrapay.ErrPreAuthReleased), "the pre-auth was released or has lapsed")
 	default:
 		req.pr.PreAuthStatus = centrapay.PreAuthReleased
-		a := s.addActivity(req, centrapay.ActivityRelease, req.authorized-req.confirmed, func(a *centrapay.Activity) { a.PreAuth = true })
+		a := s.addActivity(req, centrapay.ActivityRelease, req.authorized-req.confirmed, func(a *centrapay.Activity) {
+			a.PreAuth, a.AssetType = true, req.assetType()
+		})
 		writeJSON(w, http.StatusOK, a)
 	}
 }

@@ -19,7 +19,7 @@ func (s *Sandbox) allow(key string) (bool, time.Duration) {
 	}
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
-	now := s.clk.Now()
+	now := s.wall.Now()
 	per := time.Minute / time.Duration(s.rateLimit)
 	b, ok := s.buckets[key]
 	if !ok {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 type request struct {
 	pr         centrapay.PaymentRequest
 	merchant   *Merchant
+	createdBy  string // CRN of the API key that created it: paymentRequestCreatedBy of its activities
 	scenario   string
 	activities []centrapay.Activity // oldest first
 	paid       int64
@@ -32,7 +34,24 @@ const (
 	defaultExpiry = 120
 	maxExpiry     = 86400
 	maxValue      = 100000000
+
+	// patronCRN and patronAccountID are the sandbox's one patron: the
+	// createdBy of what the patron does and the payerAccountId of what
+	// the patron pays.
+	patronCRN       = "crn::user:5a9d0b8e-0c8e-4c4e-9f7a-5a4d6b0e0001"
+	patronAccountID = "SandboxPatronAccount0001"
 )
+
+// keyCRN names an API key of m as Centrapay's createdBy does
+// (crn:{account}:api-key:{name}); the key itself never appears.
+func keyCRN(m *Merchant, key string) string {
+	for i, k := range m.APIKeys {
+		if k == key {
+			return fmt.Sprintf("crn:%s:api-key:merchant-terminal-%d", m.AccountID, i+1)
+		}
+	}
+	return "crn:" + m.AccountID + ":api-key:unknown"
+}
 
 func (s *Sandbox) routes() {
 	m := http.NewServeMux()
@@ -57,6 +76,7 @@ func (s *Sandbox) routes() {
 	m.HandleFunc("GET /sandbox/scenarios", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Scenarios()) })
 	m.HandleFunc("POST /sandbox/payment-requests/{id}/{action}", s.control)
 	m.HandleFunc("POST /sandbox/clock/advance", s.advance)
+	m.HandleFunc("GET /sandbox/clock", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Clock()) })
 	m.HandleFunc("POST /sandbox/reset", func(w http.ResponseWriter, r *http.Request) { s.Reset(); writeJSON(w, 200, struct{}{}) })
 	m.HandleFunc("GET /sandbox/ledger", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Ledger()) })
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -78,6 +98,8 @@ func (s *Sandbox) auth(h handler) http.HandlerFunc {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		s.actor = keyCRN(m, r.Header.Get("X-Api-Key"))
+		defer func() { s.actor = "" }()
 		h(w, r, m)
 	}
 }
@@ -101,11 +123,38 @@ func cents(b centrapay.BigNumber, field string) (int64, error) {
 	return n, nil
 }
 
+// createBody is the body of create. expirySeconds is a number in
+// Centrapay's reference and OpenAPI example but a string ("120") in the
+// docs' other create example: both are accepted.
+type createBody struct {
+	centrapay.CreateRequest
+	ExpirySeconds flexInt `json:"expirySeconds"`
+}
+
+// flexInt is a whole number sent as a JSON number or as a string.
+type flexInt int
+
+func (n *flexInt) UnmarshalJSON(data []byte) error {
+	s := strings.Trim(string(data), `"`)
+	if s == "null" || s == "" {
+		*n = 0
+		return nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("not a whole number: %s", data)
+	}
+	*n = flexInt(v)
+	return nil
+}
+
 func (s *Sandbox) create(w http.ResponseWriter, r *http.Request, m *Merchant) {
-	var in centrapay.CreateRequest
-	if !decode(w, r, &in) {
+	var body createBody
+	if !decode(w, r, &body) {
 		return
 	}
+	in := body.CreateRequest
+	in.ExpirySeconds = int(body.ExpirySeconds)
 	var cfg *MerchantConfig
 	for i := range m.Configs {
 		if m.Configs[i].ID == in.ConfigID {
@@ -152,7 +201,16 @@ func (s *Sandbox) create(w http.ResponseWriter, r *http.Request, m *Merchant) {
 			return
 		}
 	}
-	scenario := ""
+	// the sandbox has no connections or token collections
+	if in.ConnectionID != "" {
+		apiError(w, http.StatusForbidden, string(centrapay.ErrConnectionNotFound), "no connection "+in.ConnectionID)
+		return
+	}
+	if in.CollectionID != "" {
+		apiError(w, http.StatusForbidden, string(centrapay.ErrTokenCollectionNotFound), "no token collection "+in.CollectionID)
+		return
+	}
+	scenario, patronCode := "", ""
 	if in.Barcode != "" {
 		digits := in.Barcode
 		if len(digits) == 16 && !luhnValid(digits) {
@@ -163,6 +221,10 @@ func (s *Sandbox) create(w http.ResponseWriter, r *http.Request, m *Merchant) {
 		if scenario == scInvalid {
 			apiError(w, http.StatusForbidden, string(centrapay.ErrPatronCodeInvalid), "the patron code is not valid")
 			return
+		}
+		if len(digits) == 16 {
+			// a Centrapay patron code: the request is attached to it
+			patronCode = "pc" + digits
 		}
 	}
 	now := s.now()
@@ -176,7 +238,7 @@ func (s *Sandbox) create(w http.ResponseWriter, r *http.Request, m *Merchant) {
 	for _, a := range cfg.AssetTypes {
 		options = append(options, centrapay.PaymentOption{AssetType: a, Amount: centrapay.Int64BigNumber(value)})
 	}
-	req := &request{merchant: m, scenario: scenario, refunds: map[string]centrapay.Activity{},
+	req := &request{merchant: m, createdBy: s.actor, scenario: scenario, refunds: map[string]centrapay.Activity{},
 		confirmations: map[string]*confirmation{}, pays: map[string]payCall{}, pr: centrapay.PaymentRequest{
 			ID: id, ShortCode: shortCode(s.seq), URL: base + "/pay/" + id, Value: centrapay.Cents(value, cfg.Currency),
 			PaymentOptions: options, MerchantID: m.ID, MerchantName: m.Name, ConfigID: cfg.ID, Status: centrapay.StatusNew,
@@ -186,6 +248,9 @@ func (s *Sandbox) create(w http.ResponseWriter, r *http.Request, m *Merchant) {
 			OperatorID: in.OperatorID, Barcode: in.Barcode, ConditionsEnabled: in.ConditionsEnabled, PatronNotPresent: in.PatronNotPresent,
 			RemainingAmount: centrapay.Int64BigNumber(value), PreAuth: in.PreAuth, PartialAllowed: in.PartialAllowed,
 			InvoiceRef: in.InvoiceRef, PurchaseOrderRef: in.PurchaseOrderRef,
+			MerchantConditions: []centrapay.Condition{}, CreatedByAccountID: m.AccountID, CreatedByAccountName: m.Name,
+			TaxNumber: m.TaxNumber, PatronCodeID: patronCode, BarcodeType: in.BarcodeType, PaymentLinkID: in.PaymentLinkID,
+			RedirectPaidURL: in.RedirectPaidURL, RedirectCancelURL: in.RedirectCancelURL,
 		}}
 	if in.PartialAllowed {
 		req.pr.BasketAmount = centrapay.Int64BigNumber(basket)
@@ -200,13 +265,14 @@ func (s *Sandbox) create(w http.ResponseWriter, r *http.Request, m *Merchant) {
 	writeJSON(w, http.StatusOK, req.pr)
 }
 
-// addActivity appends an activity numbered after the last one.
+// addActivity appends an activity numbered after the last one, created by
+// the caller being served (s.actor) unless edit says otherwise.
 func (s *Sandbox) addActivity(req *request, typ string, amount int64, edit func(*centrapay.Activity)) centrapay.Activity {
 	a := centrapay.Activity{ID: fmt.Sprintf("%s-a%d", req.pr.ID, len(req.activities)+1), Type: typ,
 		Value: centrapay.Cents(amount, req.pr.Value.Currency), PaymentRequestID: req.pr.ID, MerchantID: req.merchant.ID,
 		MerchantConfigID: req.pr.ConfigID, MerchantAccountID: req.merchant.AccountID, MerchantName: req.merchant.Name,
 		CreatedAt: centrapay.NewTimestamp(s.now()), ActivityNumber: centrapay.Int64BigNumber(int64(len(req.activities) + 1)),
-		ShortCode: req.pr.ShortCode}
+		ShortCode: req.pr.ShortCode, CreatedBy: s.actor, PaymentRequestCreatedBy: req.createdBy}
 	if edit != nil {
 		edit(&a)
 	}
@@ -230,7 +296,8 @@ func (s *Sandbox) find(w http.ResponseWriter, id string, m *Merchant) *request {
 func (s *Sandbox) expire(req *request) {
 	if req.pr.Status == centrapay.StatusNew && !s.now().Before(req.pr.ExpiresAt.Time) {
 		req.pr.Status = centrapay.StatusExpired
-		s.addActivity(req, centrapay.ActivityExpiry, 0, nil)
+		// Centrapay expires the request, not the caller who noticed
+		s.addActivity(req, centrapay.ActivityExpiry, 0, func(a *centrapay.Activity) { a.CreatedBy = "" })
 	}
 }
 
@@ -256,6 +323,12 @@ func (s *Sandbox) firstPoll(req *request) {
 	case scFarmlands:
 		s.pay(req, "farmlands.nzd.test", v)
 	case scPartial:
+		if !req.pr.PartialAllowed {
+			// the patron's funds cover half, and the request did not opt
+			// in to partial payment: the payment is declined
+			s.cancel(req, centrapay.CancelPaymentDeclined)
+			return
+		}
 		s.pay(req, "centrapay.nzd.test", max(v/2, 1))
 	case scPreAuth:
 		s.pay(req, "centrapay.nzd.test", v)
@@ -286,8 +359,8 @@ func (s *Sandbox) pay(req *request, assetType string, amount int64) {
 	req.pr.Status = centrapay.StatusPaid
 	req.pr.RemainingAmount = centrapay.Int64BigNumber(v - req.paid)
 	req.addAssetTotal(assetType, amount)
-	s.addActivity(req, centrapay.ActivityPayment, amount, func(a *centrapay.Activity) { a.AssetType = assetType })
-	paid := s.addActivity(req, centrapay.ActivityPaid, req.paid, func(a *centrapay.Activity) { a.PaidBy = req.pr.PaidBy })
+	s.addActivity(req, centrapay.ActivityPayment, amount, func(a *centrapay.Activity) { a.AssetType, a.CreatedBy = assetType, patronCRN })
+	paid := s.addActivity(req, centrapay.ActivityPaid, req.paid, func(a *centrapay.Activity) { a.PaidBy, a.CreatedBy = req.pr.PaidBy, patronCRN })
 	s.notify(centrapay.NotificationPaid, req, paid)
 }
 
@@ -358,11 +431,18 @@ func (s *Sandbox) activities(w http.ResponseWriter, r *http.Request, m *Merchant
 	if req == nil {
 		return
 	}
-	out := make([]centrapay.Activity, 0, len(req.activities))
+	var out activityItems
+	out.Items = make([]centrapay.Activity, 0, len(req.activities))
 	for i := len(req.activities) - 1; i >= 0; i-- {
-		out = append(out, req.activities[i])
+		out.Items = append(out.Items, req.activities[i])
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// activityItems is the answer of a request's activities: an object with
+// the list in items, as Centrapay's reference shows (not paginated).
+type activityItems struct {
+	Items []centrapay.Activity `json:"items"`
 }
 
 // assetType is the asset type that paid req, "" when unpaid.
@@ -387,7 +467,10 @@ func (req *request) addAssetTotal(assetType string, amount int64) {
 	}
 	// settled the next day, as Centrapay settles merchants daily
 	y, m, d := req.pr.CreatedAt.Time.Date()
-	req.pr.PaidBy.AssetTotals = append(req.pr.PaidBy.AssetTotals, centrapay.AssetTotal{Type: assetType,
-		Description: describe(assetType), Total: centrapay.Cents(amount, req.pr.Value.Currency),
-		SettlementDate: centrapay.NewTimestamp(time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC))})
+	t := centrapay.AssetTotal{Type: assetType, Description: describe(assetType), Total: centrapay.Cents(amount, req.pr.Value.Currency),
+		SettlementDate: centrapay.NewTimestamp(time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC))}
+	if !strings.HasPrefix(assetType, "external.") {
+		t.PayerAccountID = patronAccountID // an external payment has no Centrapay payer
+	}
+	req.pr.PaidBy.AssetTotals = append(req.pr.PaidBy.AssetTotals, t)
 }

@@ -23,9 +23,15 @@ const DemoAPIKey = "sandbox-demo-key"
 
 // Config configures a Sandbox.
 type Config struct {
-	Clock     clock.Clock // nil: the real clock
-	Merchants []Merchant  // nil: the demo merchant, Centrapay Café (NZD)
-	PublicURL string      // base of the wallet url of each request; "" derives it from the request's Host
+	Clock clock.Clock // business time: expiries, void and refund windows, timestamps; nil: the real clock
+	// WallClock times what is not business: rate-limit refills, injected
+	// latency, webhook retries and webhook signatures. nil: Clock. A
+	// sandbox on a manual clock (centrapos sandbox --clock manual) sets it
+	// to the real clock, so that rate limits refill and webhooks are
+	// delivered while business time stands still.
+	WallClock clock.Clock
+	Merchants []Merchant // nil: the demo merchant, Centrapay Café (NZD)
+	PublicURL string     // base of the wallet url of each request; "" derives it from the request's Host
 	Logger    *slog.Logger
 	RateLimit int      // requests a minute per API key; 0 means 200, below 0 unlimited
 	Webhooks  []string // subscriber URLs: paid, refund-initiated and refund-completed notifications
@@ -33,12 +39,15 @@ type Config struct {
 }
 
 // Merchant is a merchant with its configs and merchant-terminal API keys.
+// TaxNumber, when set, is the business's tax registration that Centrapay
+// shows on each Payment Request (taxNumber).
 type Merchant struct {
-	ID        string           `json:"id"`
-	AccountID string           `json:"accountId"`
-	Name      string           `json:"name"`
-	Configs   []MerchantConfig `json:"configs"`
-	APIKeys   []string         `json:"apiKeys"`
+	ID        string               `json:"id"`
+	AccountID string               `json:"accountId"`
+	Name      string               `json:"name"`
+	Configs   []MerchantConfig     `json:"configs"`
+	APIKeys   []string             `json:"apiKeys"`
+	TaxNumber *centrapay.TaxNumber `json:"taxNumber,omitempty"`
 }
 
 // MerchantConfig is a merchant config: its currency and accepted asset
@@ -54,13 +63,14 @@ func demoMerchant() Merchant {
 	return Merchant{ID: "5efbe17d96c083633e2b9241", AccountID: "C4QnjXvj8At6SMsEN4LRi9", Name: "Centrapay Café",
 		Configs: []MerchantConfig{{ID: "mc_5efbe2fb96c08357bb2b9242", Currency: "NZD",
 			AssetTypes: []string{"centrapay.nzd.test", "farmlands.nzd.test", "external.test"}}},
-		APIKeys: []string{DemoAPIKey}}
+		APIKeys: []string{DemoAPIKey}, TaxNumber: &centrapay.TaxNumber{Value: "123-456-789", Type: "nz-gst"}}
 }
 
 // Sandbox is a local Centrapay; it is an http.Handler safe for concurrent
 // use.
 type Sandbox struct {
-	clk        clock.Clock
+	clk        clock.Clock // business time
+	wall       clock.Clock // rate limits, latency, webhook retries and signatures
 	logger     *slog.Logger
 	publicURL  string
 	merchants  []Merchant
@@ -86,6 +96,10 @@ type Sandbox struct {
 	requests map[string]*request
 	order    []string // request ids, oldest first
 	seq      uint32
+	// actor is the CRN of whoever makes the call being served (the API
+	// key's, or the patron's for patron actions): the createdBy of the
+	// activities it adds. Set and read under mu.
+	actor string
 }
 
 // New returns a sandbox configured by cfg.
@@ -106,6 +120,10 @@ func New(cfg Config) (*Sandbox, error) {
 	s.buckets = map[string]*bucket{}
 	if s.clk == nil {
 		s.clk = clock.Real{}
+	}
+	s.wall = cfg.WallClock
+	if s.wall == nil {
+		s.wall = s.clk
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

@@ -124,18 +124,26 @@ func TestScenarios(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		scenario  string
+		partial   bool // created with partialAllowed
 		status    centrapay.Status
 		remaining string
 		reason    string
 		asset     string
 	}{
-		{"quick-pay", centrapay.StatusPaid, "0", "", "centrapay.nzd.test"},
-		{"farmlands-card", centrapay.StatusPaid, "0", "", "farmlands.nzd.test"},
-		{"partial", centrapay.StatusPaid, "500", "", "centrapay.nzd.test"},
-		{"insufficient-funds", centrapay.StatusCancelled, "1000", centrapay.CancelPaymentDeclined, ""},
-		{"patron-approval", centrapay.StatusNew, "1000", "", ""},
+		{"quick-pay", false, centrapay.StatusPaid, "0", "", "centrapay.nzd.test"},
+		{"farmlands-card", false, centrapay.StatusPaid, "0", "", "farmlands.nzd.test"},
+		{"partial", true, centrapay.StatusPaid, "500", "", "centrapay.nzd.test"},
+		// without the opt-in the patron's half cannot pay
+		{"partial", false, centrapay.StatusCancelled, "1000", centrapay.CancelPaymentDeclined, ""},
+		{"insufficient-funds", false, centrapay.StatusCancelled, "1000", centrapay.CancelPaymentDeclined, ""},
+		{"patron-approval", false, centrapay.StatusNew, "1000", "", ""},
 	} {
-		pr := create(t, c, seed, func(r *centrapay.CreateRequest) { r.Barcode = sc[tt.scenario].Barcode })
+		pr := create(t, c, seed, func(r *centrapay.CreateRequest) {
+			r.Barcode = sc[tt.scenario].Barcode
+			if tt.partial {
+				r.PartialAllowed, r.BasketAmount = true, "1000"
+			}
+		})
 		got, _, err := c.Get(ctx, pr.ID)
 		if err != nil || got.Status != tt.status || string(got.RemainingAmount) != tt.remaining || got.CancellationReason != tt.reason {
 			t.Errorf("%s: %+v %v", tt.scenario, got, err)
@@ -268,16 +276,19 @@ func TestControlAPI(t *testing.T) {
 	sb, c, _, seed := start(t)
 	srv := httptest.NewServer(sb)
 	defer srv.Close()
-	pr := create(t, c, seed, nil)
+	pr := create(t, c, seed, func(r *centrapay.CreateRequest) { r.PartialAllowed, r.BasketAmount = true, "1000" })
+	whole := create(t, c, seed, nil)
 	for _, tt := range []struct {
 		path, body string
 		status     int
 	}{
+		{"/sandbox/payment-requests/" + whole.ID + "/pay", `{"amount":"400"}`, 403}, // no partialAllowed
 		{"/sandbox/payment-requests/" + pr.ID + "/pay", `{"amount":"400"}`, 200},
 		{"/sandbox/payment-requests/" + pr.ID + "/decline", ``, 409},
 		{"/sandbox/payment-requests/nope/approve", ``, 404},
 		{"/sandbox/clock/advance", `{"seconds":0}`, 400},
 		{"/sandbox/clock/advance", `{"seconds":5}`, 200},
+		{"/sandbox/payment-requests/" + whole.ID + "/pay", ``, 200}, // the whole amount
 	} {
 		resp, err := http.Post(srv.URL+tt.path, "application/json", strings.NewReader(tt.body))
 		if err != nil {

@@ -22,6 +22,7 @@ type savedState struct {
 type savedRequest struct {
 	PR            centrapay.PaymentRequest      `json:"paymentRequest"`
 	MerchantID    string                        `json:"merchantId"`
+	CreatedBy     string                        `json:"createdBy,omitempty"`
 	Scenario      string                        `json:"scenario,omitempty"`
 	Activities    []centrapay.Activity          `json:"activities"`
 	Paid          int64                         `json:"paid"`
@@ -50,7 +51,7 @@ type savedPay struct {
 func (s *Sandbox) saveState() error {
 	st := savedState{Seq: s.seq, Notified: s.notified, Order: s.order, Requests: map[string]savedRequest{}}
 	for id, r := range s.requests {
-		sr := savedRequest{PR: r.pr, MerchantID: r.merchant.ID, Scenario: r.scenario, Activities: r.activities, Paid: r.paid,
+		sr := savedRequest{PR: r.pr, MerchantID: r.merchant.ID, CreatedBy: r.createdBy, Scenario: r.scenario, Activities: r.activities, Paid: r.paid,
 			Refunded: r.refunded, Refunds: r.refunds, Polled: r.polled, Authorized: r.authorized, Confirmed: r.confirmed,
 			Confirmations: map[string]savedConfirmation{}, Pays: map[string]savedPay{}}
 		for k, c := range r.confirmations {
@@ -105,7 +106,10 @@ func (s *Sandbox) loadState() error {
 		if !ok {
 			return fmt.Errorf("sandbox: state: request %s belongs to merchant %s, who is not configured", id, sr.MerchantID)
 		}
-		r := &request{pr: sr.PR, merchant: m, scenario: sr.Scenario, activities: sr.Activities, paid: sr.Paid, refunded: sr.Refunded,
+		if sr.PR.MerchantConditions == nil {
+			sr.PR.MerchantConditions = []centrapay.Condition{} // a state saved before merchantConditions was always sent
+		}
+		r := &request{pr: sr.PR, merchant: m, createdBy: sr.CreatedBy, scenario: sr.Scenario, activities: sr.Activities, paid: sr.Paid, refunded: sr.Refunded,
 			refunds: sr.Refunds, polled: sr.Polled, authorized: sr.Authorized, confirmed: sr.Confirmed,
 			confirmations: map[string]*confirmation{}, pays: map[string]payCall{}}
 		if r.refunds == nil {

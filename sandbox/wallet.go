@@ -16,6 +16,7 @@ type walletPage struct {
 	Remaining, RemainingText         string
 	LineItems                        []walletLine
 	Open                             bool
+	Partial                          bool // the request opted in to partial payment: the wallet offers "pay part"
 }
 
 type walletLine struct{ Name, Qty, Price string }
@@ -48,7 +49,8 @@ func (s *Sandbox) wallet(w http.ResponseWriter, r *http.Request) {
 		v, _ := req.pr.Value.Amount.Int64()
 		cur := req.pr.Value.Currency
 		p = walletPage{ID: req.pr.ID, MerchantName: req.pr.MerchantName, Amount: money(v, cur), Status: string(req.pr.Status),
-			Remaining: money(v-req.paid, cur), Open: req.pr.Status == centrapay.StatusNew}
+			Remaining: money(v-req.paid, cur), Open: req.pr.Status == centrapay.StatusNew,
+			Partial: req.pr.PartialAllowed}
 		if req.paid > 0 && req.paid < v {
 			p.RemainingText = money(v-req.paid, cur)
 		}

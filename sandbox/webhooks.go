@@ -78,11 +78,11 @@ func (s *Sandbox) notify(typ string, req *request, a centrapay.Activity) {
 }
 
 // deliver posts body to url until it answers 2xx, with exponential
-// backoff on the sandbox clock.
+// backoff on the sandbox's wall clock.
 func (s *Sandbox) deliver(url string, body []byte) {
 	delay := time.Second
 	for attempt := 1; attempt <= webhookAttempts; attempt++ {
-		auth, err := centrapay.SignWebhook(s.signer.key, webhookKid, url, body, s.clk.Now())
+		auth, err := centrapay.SignWebhook(s.signer.key, webhookKid, url, body, s.wall.Now())
 		if err != nil {
 			return
 		}
@@ -99,7 +99,7 @@ func (s *Sandbox) deliver(url string, body []byte) {
 			}
 		}
 		s.logger.Warn("webhook delivery failed", "url", url, "attempt", attempt, "err", err)
-		if !clock.Sleep(s.clk, delay, s.ctx.Done()) {
+		if !clock.Sleep(s.wall, delay, s.ctx.Done()) {
 			return
 		}
 		delay *= 2

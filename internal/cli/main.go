@@ -35,6 +35,7 @@ type command struct {
 // commands returns the sub-commands by name.
 func (m *Main) commands() map[string]command {
 	return map[string]command{
+		"bench":    {"measure a sandbox and a server run as separate processes: live sales, throughput, paid→till (--quick: 30 s)", runBench},
 		"demo":     {"run the sandbox and the POS server together, with a signed-in demo till", runDemo},
 		"sandbox":  {"run a local Centrapay sandbox (prints one line of JSON: base URL, API key, ids)", runSandbox},
 		"serve":    {"run the POS server against Centrapay (terminal API, cashier UI, customer display)", runServe},

@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/centrapos/centrapos/clock"
 	"github.com/centrapos/centrapos/sandbox"
 )
 
@@ -23,9 +24,20 @@ type sandboxLine struct {
 	sandbox.Seed
 	WalletURL string                      `json:"walletUrl"`
 	Scenarios map[string]sandbox.Scenario `json:"scenarios"`
+	Clock     string                      `json:"clock"` // real or manual
+
 }
 
-// runSandbox serves a local Centrapay until ctx is done.
+// Values of the sandbox command's --clock flag.
+const (
+	clockReal   = "real"   // business time is the real time
+	clockManual = "manual" // business time starts at the real time and moves only when advanced
+)
+
+// runSandbox serves a local Centrapay until ctx is done. With --clock
+// manual its business time (expiries, void windows, timestamps) moves only
+// through POST /sandbox/clock/advance, so a test in any language can expire
+// a request without waiting.
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -33,6 +45,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	rateLimit := fs.Int("rate-limit", 200, "requests a minute per API key (-1: unlimited)")
 	merchantsFile := fs.String("merchants", "", "JSON file of merchants, configs and API keys (default: the demo merchant, Centrapay Café)")
 	stateFile := fs.String("state", "", "file to keep the state in, so a restarted sandbox goes on where it stopped")
+	clockMode := fs.String("clock", clockReal, "business clock: real, or manual (starts at the real time, moves only by POST /sandbox/clock/advance {\"seconds\": N})")
 	var hooks urlList
 	fs.Var(&hooks, "webhook", "subscriber URL for webhook notifications (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -62,13 +75,24 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		ln.Close()
 		return UsageError{"sandbox: --rate-limit must be positive, or -1 for none"}
 	}
-	sb, err := sandbox.New(sandbox.Config{PublicURL: base, Logger: logger, RateLimit: *rateLimit, Merchants: merchants,
-		Webhooks: hooks, StateFile: *stateFile})
+	cfg := sandbox.Config{PublicURL: base, Logger: logger, RateLimit: *rateLimit, Merchants: merchants,
+		Webhooks: hooks, StateFile: *stateFile}
+	switch *clockMode {
+	case clockReal:
+	case clockManual:
+		// business time stands still until advanced; rate limits, latency
+		// and webhook retries keep the real clock
+		cfg.Clock, cfg.WallClock = clock.NewFake(time.Now().UTC()), clock.Real{}
+	default:
+		ln.Close()
+		return UsageError{fmt.Sprintf("sandbox: --clock must be %s or %s, not %q", clockReal, clockManual, *clockMode)}
+	}
+	sb, err := sandbox.New(cfg)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	line := sandboxLine{Seed: sb.Seed(), WalletURL: base + "/pay/", Scenarios: sb.Scenarios()}
+	line := sandboxLine{Seed: sb.Seed(), WalletURL: base + "/pay/", Scenarios: sb.Scenarios(), Clock: *clockMode}
 	line.BaseURL = base
 	if err := json.NewEncoder(stdout).Encode(line); err != nil {
 		ln.Close()

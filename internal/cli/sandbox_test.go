@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/centrapos/centrapos/centrapay"
 )
@@ -95,5 +98,82 @@ func TestSandboxFlags(t *testing.T) {
 	os.WriteFile(file, []byte(`[{"id":""}]`), 0o600)
 	if err := m.Run(ctx, []string{"sandbox", "--listen", "127.0.0.1:0", "--merchants", file}); err == nil {
 		t.Error("a merchant without ids was accepted")
+	}
+}
+
+// TestSandboxManualClock starts the real command with --clock manual and
+// drives its clock through the HTTP control API, as a test in any language
+// would: a request expires only when the clock is advanced past it.
+func TestSandboxManualClock(t *testing.T) {
+	for _, tt := range []struct {
+		mode       string
+		advance    int // status of POST /sandbox/clock/advance
+		expiredTo  centrapay.Status
+		manualFlag bool
+	}{
+		{"manual", 200, centrapay.StatusExpired, true},
+		{"real", 409, centrapay.StatusNew, false},
+	} {
+		t.Run(tt.mode, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				m := &Main{Stdout: pw, Stderr: io.Discard}
+				done <- m.Run(ctx, []string{"sandbox", "--listen", "127.0.0.1:0", "--clock", tt.mode})
+				pw.Close()
+			}()
+			var line sandboxLine
+			if err := json.NewDecoder(bufio.NewReader(pr)).Decode(&line); err != nil {
+				t.Fatal(err)
+			}
+			go io.Copy(io.Discard, pr)
+			if line.Clock != tt.mode {
+				t.Errorf("seed line clock %q", line.Clock)
+			}
+			var clk struct {
+				Now    time.Time `json:"now"`
+				Manual bool      `json:"manual"`
+			}
+			resp, err := http.Get(line.BaseURL + "/sandbox/clock")
+			if err != nil {
+				t.Fatal(err)
+			}
+			json.NewDecoder(resp.Body).Decode(&clk)
+			resp.Body.Close()
+			if clk.Manual != tt.manualFlag || time.Since(clk.Now).Abs() > time.Minute {
+				t.Errorf("clock %+v", clk)
+			}
+			c, err := centrapay.NewClient(centrapay.WithBaseURL(line.BaseURL), centrapay.WithAPIKey(line.APIKey))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _, err := c.Create(ctx, &centrapay.CreateRequest{ConfigID: line.ConfigID, Value: centrapay.Cents(450, "NZD"), ExpirySeconds: 60})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err = http.Post(line.BaseURL+"/sandbox/clock/advance", "application/json", strings.NewReader(`{"seconds":61}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.advance {
+				t.Errorf("advance: %d, want %d", resp.StatusCode, tt.advance)
+			}
+			got, _, err := c.Get(ctx, req.ID)
+			if err != nil || got.Status != tt.expiredTo {
+				t.Errorf("after advancing: %+v %v", got, err)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard}
+	var usage UsageError
+	if err := m.Run(context.Background(), []string{"sandbox", "--listen", "127.0.0.1:0", "--clock", "fast"}); !errors.As(err, &usage) {
+		t.Errorf("--clock fast: %v", err)
 	}
 }

@@ -312,6 +312,7 @@ type server struct {
 	sb     sandboxInfo
 	url    string
 	starts int
+	extra  []string // more flags for serve (a flag given twice takes the last)
 
 	mu  sync.Mutex
 	cur *proc
@@ -328,11 +329,11 @@ func (s *server) start() {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		s.starts++
+		args := append([]string{"serve", "--db", s.db, "--centrapay-url", s.sb.BaseURL, "--merchant-account-id", s.sb.MerchantAccountID,
+			"--listen", "127.0.0.1:" + strconv.Itoa(s.port), "--rate-limit", "60000", "--expiry", "10", "--timeout-margin", "5s",
+			"--timezone", "UTC"}, s.extra...)
 		p, err := startProc(s.t, fmt.Sprintf("serve #%d", s.starts), filepath.Join(s.dir, "serve.log"),
-			[]string{"CENTRAPAY_API_KEY=" + s.sb.APIKey},
-			"serve", "--db", s.db, "--centrapay-url", s.sb.BaseURL, "--merchant-account-id", s.sb.MerchantAccountID,
-			"--listen", "127.0.0.1:"+strconv.Itoa(s.port), "--rate-limit", "60000", "--expiry", "10", "--timeout-margin", "5s",
-			"--timezone", "UTC")
+			[]string{"CENTRAPAY_API_KEY=" + s.sb.APIKey}, args...)
 		if err != nil {
 			s.t.Fatal(err)
 		}

@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
@@ -47,10 +46,7 @@ func TestOpenRefusesAsynchronousCommit(t *testing.T) {
 	// refused before the migrations: the schema is still empty
 	parsed, _ := url.Parse(u)
 	schema := parsed.Query().Get("search_path")
-	base := os.Getenv("CENTRAPOS_POSTGRES_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
+	base := baseURL()
 	admin, err := pgx.Connect(context.Background(), base)
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,16 @@ var (
 // schema up to date. It refuses a server that could lose a committed
 // transaction in a crash (checkDurability).
 func Open(ctx context.Context, url string) (*Journal, error) {
-	pool, err := pgxpool.New(ctx, url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return open(ctx, cfg)
+}
+
+// open is Open with the pool's configuration parsed.
+func open(ctx context.Context, cfg *pgxpool.Config) (*Journal, error) {
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}

@@ -34,19 +34,13 @@ func open(t *testing.T) *postgres.Journal {
 // schemaURL returns the URL of a schema of the test's own, dropped after
 // it, with params added to the URL's query; it skips (or fails) as open
 // does when no PostgreSQL answers.
-func schemaURL(t *testing.T, params url.Values) string {
+func schemaURL(t testing.TB, params url.Values) string {
 	t.Helper()
-	base := os.Getenv("CENTRAPOS_POSTGRES_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
+	base := baseURL()
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, base)
 	if err != nil {
-		if os.Getenv("CENTRAPOS_REQUIRE_POSTGRES") != "" {
-			t.Fatalf("postgres: %v", err)
-		}
-		t.Skipf("no PostgreSQL at %s: %v", base, err)
+		skipOrFail(t, base, err)
 	}
 	var b [6]byte
 	rand.Read(b[:])
@@ -68,6 +62,24 @@ func schemaURL(t *testing.T, params url.Values) string {
 	// (as in options=-c%20name%3Dvalue) are sent as %20
 	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
 	return u.String()
+}
+
+// baseURL is $CENTRAPOS_POSTGRES_URL, or the local test database.
+func baseURL() string {
+	if u := os.Getenv("CENTRAPOS_POSTGRES_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// skipOrFail ends a test that found no PostgreSQL at base: skipped, or
+// failed if $CENTRAPOS_REQUIRE_POSTGRES is set.
+func skipOrFail(t testing.TB, base string, err error) {
+	t.Helper()
+	if os.Getenv("CENTRAPOS_REQUIRE_POSTGRES") != "" {
+		t.Fatalf("postgres: %v", err)
+	}
+	t.Skipf("no PostgreSQL at %s: %v", base, err)
 }
 
 func TestConformance(t *testing.T) {

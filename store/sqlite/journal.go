@@ -24,8 +24,10 @@ var migrations embed.FS
 
 // Journal is a pos.Journal in a SQLite database.
 type Journal struct {
-	db  *sql.DB // the one writer, also for reads inside a write
-	rdb *sql.DB // readers
+	db    *sql.DB // the one writer, also for reads inside a write
+	rdb   *sql.DB // readers
+	stmts *statements
+	saves *committer // Save's group commit, on db
 }
 
 var (
@@ -67,14 +69,23 @@ func Open(ctx context.Context, path string) (*Journal, error) {
 	rdb.SetMaxOpenConns(readers)
 	rdb.SetMaxIdleConns(readers)
 	j.rdb = rdb
+	if j.stmts, err = prepare(ctx, db, rdb); err != nil {
+		rdb.Close()
+		db.Close()
+		return nil, err
+	}
+	j.saves = newCommitter(db, j.stmts)
 	return j, nil
 }
 
 // readers is how many connections read at once.
 const readers = 4
 
-// Close closes the database.
-func (j *Journal) Close() error { return errors.Join(j.rdb.Close(), j.db.Close()) }
+// Close answers the Saves under way, then closes the database.
+func (j *Journal) Close() error {
+	j.saves.close()
+	return errors.Join(j.stmts.close(), j.rdb.Close(), j.db.Close())
+}
 
 // migrate applies, in order and each in a transaction, the migrations not
 // yet recorded in schema_migrations.
@@ -139,10 +150,10 @@ func saleColumns(s *pos.Sale) (prID, shortCode any, final int, data []byte, err 
 	return
 }
 
-// Save writes one step of the protocol in one transaction.
-func (j *Journal) Save(ctx context.Context, c *pos.Change) error {
-	return j.inTx(ctx, func(tx *sql.Tx) error { return query.Save(ctx, txWriter{tx}, c) })
-}
+// Save writes one step of the protocol, all or nothing, and returns once
+// it is durable. Concurrent Saves share a transaction and its commit
+// (committer); each change keeps its own outcome.
+func (j *Journal) Save(ctx context.Context, c *pos.Change) error { return j.saves.save(ctx, c) }
 
 // inTx runs fn in a transaction, committed when fn succeeds.
 func (j *Journal) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
@@ -157,9 +168,6 @@ func (j *Journal) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// txWriter is a query.Tx in a SQLite transaction.
-type txWriter struct{ tx *sql.Tx }
-
 // uniqueViolation names the index a UNIQUE failure broke, or "".
 func uniqueViolation(err error) string {
 	if err == nil {
@@ -173,13 +181,12 @@ func uniqueViolation(err error) string {
 	return msg[i+len("UNIQUE constraint failed: "):]
 }
 
-func (w txWriter) InsertSale(ctx context.Context, s *pos.Sale) error {
+func (w *txWriter) InsertSale(ctx context.Context, s *pos.Sale) error {
 	prID, code, final, data, err := saleColumns(s)
 	if err != nil {
 		return err
 	}
-	_, err = w.tx.ExecContext(ctx, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.TerminalID, s.ExternalRef, prID, code, s.Status, final, ms(s.CreatedAt), data)
+	_, err = w.stmt(ctx, w.s.insertSale).ExecContext(ctx, s.ID, s.TerminalID, s.ExternalRef, prID, code, s.Status, final, ms(s.CreatedAt), data)
 	switch v := uniqueViolation(err); {
 	case strings.Contains(v, "external_ref"):
 		return pos.ErrOpenExternalRef
@@ -191,13 +198,12 @@ func (w txWriter) InsertSale(ctx context.Context, s *pos.Sale) error {
 	return nil
 }
 
-func (w txWriter) UpdateSale(ctx context.Context, s *pos.Sale) error {
+func (w *txWriter) UpdateSale(ctx context.Context, s *pos.Sale) error {
 	prID, code, final, data, err := saleColumns(s)
 	if err != nil {
 		return err
 	}
-	res, err := w.tx.ExecContext(ctx, `UPDATE sales SET pr_id = ?, short_code = ?, status = ?, final = ?, data = ? WHERE id = ?`,
-		prID, code, s.Status, final, data, s.ID)
+	res, err := w.stmt(ctx, w.s.updateSale).ExecContext(ctx, prID, code, s.Status, final, data, s.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: save sale %s: %w", s.ID, err)
 	}
@@ -207,32 +213,28 @@ func (w txWriter) UpdateSale(ctx context.Context, s *pos.Sale) error {
 	return nil
 }
 
-func (w txWriter) Event(ctx context.Context, s *pos.Sale, note string) error {
-	_, err := w.tx.ExecContext(ctx, `INSERT INTO sale_events (sale_id, at, status, note) VALUES (?, ?, ?, ?)`, s.ID, ms(s.UpdatedAt), s.Status, note)
+func (w *txWriter) Event(ctx context.Context, s *pos.Sale, note string) error {
+	_, err := w.stmt(ctx, w.s.event).ExecContext(ctx, s.ID, ms(s.UpdatedAt), s.Status, note)
 	if err != nil {
 		return fmt.Errorf("sqlite: sale %s event: %w", s.ID, err)
 	}
 	return nil
 }
 
-func (w txWriter) SaveOp(ctx context.Context, op *pos.Op) error {
+func (w *txWriter) SaveOp(ctx context.Context, op *pos.Op) error {
 	data, err := json.Marshal(op)
 	if err != nil {
 		return err
 	}
-	_, err = w.tx.ExecContext(ctx, `INSERT INTO ops (id, sale_id, pr_id, kind, state, terminal_id, created_at, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET pr_id = excluded.pr_id, state = excluded.state, data = excluded.data`,
-		op.ID, op.SaleID, op.PaymentRequestID, op.Kind, op.State, op.TerminalID, ms(op.CreatedAt), data)
+	_, err = w.stmt(ctx, w.s.saveOp).ExecContext(ctx, op.ID, op.SaleID, op.PaymentRequestID, op.Kind, op.State, op.TerminalID, ms(op.CreatedAt), data)
 	if err != nil {
 		return fmt.Errorf("sqlite: save op %s: %w", op.ID, err)
 	}
 	return nil
 }
 
-func (w txWriter) InsertKey(ctx context.Context, k *pos.KeyedRequest) error {
-	_, err := w.tx.ExecContext(ctx, `INSERT INTO request_keys (terminal_id, key, request_hash, sale_id, op_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		k.TerminalID, k.Key, k.RequestHash, nullable(k.SaleID), nullable(k.OpID), ms(k.CreatedAt))
+func (w *txWriter) InsertKey(ctx context.Context, k *pos.KeyedRequest) error {
+	_, err := w.stmt(ctx, w.s.insertKey).ExecContext(ctx, k.TerminalID, k.Key, k.RequestHash, nullable(k.SaleID), nullable(k.OpID), ms(k.CreatedAt))
 	if uniqueViolation(err) != "" {
 		return pos.ErrKeyUsed
 	}
@@ -277,7 +279,7 @@ func scanOps(rows *sql.Rows, err error) ([]*pos.Op, error) { return scanJSON[pos
 
 // Sale returns one sale.
 func (j *Journal) Sale(ctx context.Context, id string) (*pos.Sale, error) {
-	return query.First(scanSales(j.rdb.QueryContext(ctx, `SELECT data FROM sales WHERE id = ?`, id)))
+	return query.First(scanSales(j.stmts.sale.QueryContext(ctx, id)))
 }
 
 // FindSale returns the newest sale matching q.

@@ -17,9 +17,9 @@ var _ pos.Outbox = (*Journal)(nil)
 
 // The outbox's side of a Save (query.Tx).
 
-func (w txWriter) SaleStatus(ctx context.Context, id string) (pos.Status, error) {
+func (w *txWriter) SaleStatus(ctx context.Context, id string) (pos.Status, error) {
 	var st string
-	err := w.tx.QueryRowContext(ctx, `SELECT status FROM sales WHERE id = ?`, id).Scan(&st)
+	err := w.stmt(ctx, w.s.saleStatus).QueryRowContext(ctx, id).Scan(&st)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -29,9 +29,9 @@ func (w txWriter) SaleStatus(ctx context.Context, id string) (pos.Status, error)
 	return pos.Status(st), nil
 }
 
-func (w txWriter) OpState(ctx context.Context, id string) (pos.OpState, error) {
+func (w *txWriter) OpState(ctx context.Context, id string) (pos.OpState, error) {
 	var st string
-	err := w.tx.QueryRowContext(ctx, `SELECT state FROM ops WHERE id = ?`, id).Scan(&st)
+	err := w.stmt(ctx, w.s.opState).QueryRowContext(ctx, id).Scan(&st)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -41,9 +41,8 @@ func (w txWriter) OpState(ctx context.Context, id string) (pos.OpState, error) {
 	return pos.OpState(st), nil
 }
 
-func (w txWriter) Subscribers(ctx context.Context) ([]pos.Endpoint, error) {
-	rows, err := w.tx.QueryContext(ctx, `SELECT id, url, events, enabled, created_at FROM webhook_endpoints
-		WHERE enabled = 1 AND removed_at IS NULL ORDER BY created_at, id`)
+func (w *txWriter) Subscribers(ctx context.Context) ([]pos.Endpoint, error) {
+	rows, err := w.stmt(ctx, w.s.subscribers).QueryContext(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: endpoints: %w", err)
 	}
@@ -62,17 +61,13 @@ func (w txWriter) Subscribers(ctx context.Context) ([]pos.Endpoint, error) {
 	return out, rows.Err()
 }
 
-func (w txWriter) InsertEvent(ctx context.Context, e *pos.OutboxEvent, endpoints []string) error {
-	err := w.tx.QueryRowContext(ctx, `INSERT INTO outbox_events (id, type, stream, sequence, created_at, data)
-		VALUES (?, ?, ?, (SELECT coalesce(max(sequence), 0) + 1 FROM outbox_events WHERE stream = ?), ?, ?) RETURNING sequence`,
-		e.ID, e.Type, e.Stream, e.Stream, ms(e.CreatedAt), string(e.Data)).Scan(&e.Sequence)
+func (w *txWriter) InsertEvent(ctx context.Context, e *pos.OutboxEvent, endpoints []string) error {
+	err := w.stmt(ctx, w.s.insertEvent).QueryRowContext(ctx, e.ID, e.Type, e.Stream, e.Stream, ms(e.CreatedAt), string(e.Data)).Scan(&e.Sequence)
 	if err != nil {
 		return fmt.Errorf("sqlite: outbox event %s: %w", e.Type, err)
 	}
 	for _, ep := range endpoints {
-		_, err := w.tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (event_id, endpoint_id, stream, sequence, state, next_at, expires_at, created_at)
-			VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
-			e.ID, ep, e.Stream, e.Sequence, ms(e.CreatedAt), ms(e.CreatedAt.Add(pos.DeliveryWindow)), ms(e.CreatedAt))
+		_, err := w.stmt(ctx, w.s.insertDelivery).ExecContext(ctx, e.ID, ep, e.Stream, e.Sequence, ms(e.CreatedAt), ms(e.CreatedAt.Add(pos.DeliveryWindow)), ms(e.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("sqlite: delivery of %s to %s: %w", e.ID, ep, err)
 		}
