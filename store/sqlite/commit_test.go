@@ -295,3 +295,40 @@ func TestFailedCommitFailsEveryChange(t *testing.T) {
 		t.Errorf("%d commits, want 1", got)
 	}
 }
+
+// TestAnswersShareTheCommit: a till's answer kept (SaveAnswer) is written
+// with the group commit of the changes queued beside it, not in a commit
+// of its own, and the first answer still stands.
+func TestAnswersShareTheCommit(t *testing.T) {
+	queued := make(chan int, 4)
+	j := openJournal(t, queued)
+	ctx := context.Background()
+	if err := j.Save(ctx, started("s0")); err != nil {
+		t.Fatal(err)
+	}
+	before := sqlite.Commits(j)
+	resume := sqlite.PauseSaves(j)
+	answered := make(chan error, 1)
+	go func() {
+		answered <- j.SaveAnswer(ctx, &pos.KeyedRequest{TerminalID: "till-1", Key: "key-s0", RequestHash: "h", Status: 201, Body: []byte(`{"id":"s0"}`), CreatedAt: at})
+	}()
+	<-queued
+	answers := queue(t, j, queued, started("s1"))
+	resume()
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	if errs := answers(); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	if got := sqlite.Commits(j) - before; got != 1 {
+		t.Errorf("an answer and a change took %d commits, want 1", got)
+	}
+	if err := j.SaveAnswer(ctx, &pos.KeyedRequest{TerminalID: "till-1", Key: "key-s0", RequestHash: "h", Status: 500, Body: []byte(`{}`), CreatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := j.Keyed(ctx, "till-1", "key-s0")
+	if err != nil || k.Status != 201 || string(k.Body) != `{"id":"s0"}` || k.SaleID != "s0" {
+		t.Fatalf("kept answer: %+v %v", k, err)
+	}
+}

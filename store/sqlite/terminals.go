@@ -145,11 +145,17 @@ func (j *Journal) Keyed(ctx context.Context, terminalID, key string) (*pos.Keyed
 }
 
 // SaveAnswer keeps the answer to a keyed request; the first one stands.
+//
+// It is written with the group commit of Save: a till's answer shares the
+// fsync of the changes written at the same moment.
 func (j *Journal) SaveAnswer(ctx context.Context, k *pos.KeyedRequest) error {
-	_, err := j.db.ExecContext(ctx, `INSERT INTO request_keys (terminal_id, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)
+	err := j.saves.submit(ctx, func(ctx context.Context, txw *txWriter) error {
+		_, err := txw.tx.ExecContext(ctx, `INSERT INTO request_keys (terminal_id, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (terminal_id, key) DO UPDATE SET status = excluded.status, body = excluded.body
 		WHERE request_keys.status IS NULL AND request_keys.request_hash = excluded.request_hash`,
-		k.TerminalID, k.Key, k.RequestHash, k.Status, k.Body, ms(k.CreatedAt))
+			k.TerminalID, k.Key, k.RequestHash, k.Status, k.Body, ms(k.CreatedAt))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("sqlite: keep answer: %w", err)
 	}

@@ -59,10 +59,12 @@ type committer struct {
 	beforeCommit func(context.Context, *sql.Tx) error
 }
 
-// request is one Save waiting for its change to be committed.
+// request is one write waiting to be committed: a Save's change, or a
+// till's answer kept (SaveAnswer), which shares the commit of the changes
+// it comes with rather than paying an fsync of its own.
 type request struct {
 	ctx   context.Context
-	c     *pos.Change
+	write func(context.Context, *txWriter) error
 	taken bool       // by the committer: it is written or not as a whole (guarded by committer.mu)
 	done  chan error // its answer, once
 }
@@ -77,10 +79,15 @@ func newCommitter(db *sql.DB, stmts *statements) *committer {
 // ctx ends is dropped (ctx.Err(), nothing written); one taken is answered
 // as its batch is, whatever ctx does meanwhile.
 func (w *committer) save(ctx context.Context, c *pos.Change) error {
+	return w.submit(ctx, func(ctx context.Context, txw *txWriter) error { return query.Save(ctx, txw, c) })
+}
+
+// submit queues write and waits for its answer, as save does.
+func (w *committer) submit(ctx context.Context, write func(context.Context, *txWriter) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &request{ctx: ctx, c: c, done: make(chan error, 1)}
+	r := &request{ctx: ctx, write: write, done: make(chan error, 1)}
 	n, err := w.enqueue(r)
 	if err != nil {
 		return err
@@ -193,7 +200,7 @@ func (w *committer) commit(batch []*request) []error {
 	defer tx.Rollback()
 	txw := newTxWriter(tx, w.stmts)
 	if len(batch) == 1 { // alone: its transaction is its savepoint
-		if err := query.Save(context.WithoutCancel(batch[0].ctx), txw, batch[0].c); err != nil {
+		if err := batch[0].write(context.WithoutCancel(batch[0].ctx), txw); err != nil {
 			return fail(err)
 		}
 	} else {
@@ -231,7 +238,7 @@ func (w *committer) saveIn(txw *txWriter, r *request) error {
 	if _, err := txw.stmt(ctx, w.stmts.savepoint).ExecContext(ctx); err != nil {
 		return fmt.Errorf("%w: savepoint: %w", errBatchLost, err)
 	}
-	saveErr := query.Save(ctx, txw, r.c)
+	saveErr := r.write(ctx, txw)
 	if saveErr != nil {
 		if _, err := txw.stmt(ctx, w.stmts.rollbackTo).ExecContext(ctx); err != nil {
 			// SQLite rolled the whole transaction back (an I/O error, a
