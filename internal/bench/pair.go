@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -38,6 +39,16 @@ type pair struct {
 	base           string   // the server's URL
 	metricsURL     string   // its /metrics (on the admin listener when it has one)
 	tokens         []string // one bearer token per till
+}
+
+// sandboxPort is the port the sandbox listens on (0 if its URL has none).
+func (p *pair) sandboxPort() int {
+	u, err := url.Parse(p.sb.BaseURL)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(u.Port())
+	return n
 }
 
 // startPair starts a sandbox, adds the tills to a new journal and starts

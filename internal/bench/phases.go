@@ -289,10 +289,13 @@ func (r *runner) ramp(ctx context.Context, rep *Report) error {
 		step := StepFigures(StepInput{Live: live, Base: base, BaseMetrics: baseM, From: s0, To: s1, FromMetrics: m0, ToMetrics: m1})
 		step.CreateSeconds = created.Seconds()
 		step.SandboxCPUPercent = CPUPercent(sb0, sb1)
+		if step.TimeWait, err = TimeWait(p.sandboxPort()); err != nil {
+			return err
+		}
 		rep.Ramp = append(rep.Ramp, step)
-		r.progress("  %d live: poll interval p50 %s p99 %s mean %s (%s), %.0f polls/s, CPU serve %.0f %% sandbox %.0f %%, %.1f KB/sale",
+		r.progress("  %d live: poll interval p50 %s p99 %s mean %s (%s), %.0f polls/s, CPU serve %.0f %% sandbox %.0f %%, %.1f KB/sale, %d in TIME_WAIT",
 			live, msOrDash(step.PollP50Ms), msOrDash(step.PollP99Ms), msOrDash(step.PollMeanMs), step.PollSource, step.PollsPerSec,
-			step.CPUPercent, step.SandboxCPUPercent, step.RSSPerSaleKB)
+			step.CPUPercent, step.SandboxCPUPercent, step.RSSPerSaleKB, step.TimeWait)
 		if !paid && live >= cfg.PaidLive {
 			if rep.PaidTill, err = r.paidToTill(ctx, t, p, live); err != nil {
 				return err

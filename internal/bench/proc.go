@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -94,4 +96,41 @@ func CPUPercent(from, to ProcSample) float64 {
 		return 0
 	}
 	return 100 * float64(to.CPU-from.CPU) / float64(wall)
+}
+
+// tcpTimeWait is the state number of TIME_WAIT in /proc/net/tcp.
+const tcpTimeWait = "06"
+
+// ParseTimeWait counts the sockets in TIME_WAIT with port at either end,
+// from the text of /proc/net/tcp or /proc/net/tcp6: connections to the
+// sandbox that were closed rather than kept for reuse.
+func ParseTimeWait(table string, port int) int {
+	hexPort := fmt.Sprintf(":%04X", port)
+	n := 0
+	for i, line := range strings.Split(table, "\n") {
+		f := strings.Fields(line)
+		if i == 0 || len(f) < 4 || f[3] != tcpTimeWait {
+			continue
+		}
+		if strings.HasSuffix(f[1], hexPort) || strings.HasSuffix(f[2], hexPort) {
+			n++
+		}
+	}
+	return n
+}
+
+// TimeWait counts this machine's sockets in TIME_WAIT to or from port.
+func TimeWait(port int) (int, error) {
+	n := 0
+	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("time wait: %w", err)
+		}
+		n += ParseTimeWait(string(b), port)
+	}
+	return n, nil
 }

@@ -93,3 +93,25 @@ func TestReadProc(t *testing.T) {
 		t.Errorf("ReadProc = %+v, want a positive RSS", s)
 	}
 }
+
+func TestParseTimeWait(t *testing.T) {
+	// two sockets in TIME_WAIT (06) to port 8081 (1F91), one ESTABLISHED
+	// (01) to it, one in TIME_WAIT to another port
+	table := `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:C350 0100007F:1F91 06 00000000:00000000 03:00000F1B 00000000     0        0 0 3 0000000000000000
+   1: 0100007F:1F91 0100007F:C351 06 00000000:00000000 03:00000F1B 00000000     0        0 0 3 0000000000000000
+   2: 0100007F:C352 0100007F:1F91 01 00000000:00000000 00:00000000 00000000     0        0 12345 1 0000000000000000 20 4 30 10 -1
+   3: 0100007F:C353 0100007F:1F90 06 00000000:00000000 03:00000F1B 00000000     0        0 0 3 0000000000000000
+`
+	for _, c := range []struct {
+		port int
+		want int
+	}{{8081, 2}, {8080, 1}, {9000, 0}} {
+		if got := ParseTimeWait(table, c.port); got != c.want {
+			t.Errorf("port %d: %d in TIME_WAIT, want %d", c.port, got, c.want)
+		}
+	}
+	if got := ParseTimeWait("", 8081); got != 0 {
+		t.Errorf("empty table: %d", got)
+	}
+}

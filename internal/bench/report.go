@@ -48,6 +48,9 @@ type RampStep struct {
 	RSSMB             float64 `json:"rssMB"`
 	RSSPerSaleKB      float64 `json:"rssPerSaleKB"`  // RSS above the 0-sale baseline ÷ live sales
 	HeapPerSaleKB     float64 `json:"heapPerSaleKB"` // Go heap in use above the baseline ÷ live sales (0: no metric)
+	// TimeWait is the sockets in TIME_WAIT to or from the sandbox's port
+	// at the end of the step: connections closed rather than reused.
+	TimeWait int `json:"timeWait"`
 }
 
 // Throughput is POST /api/v1/sales at a fixed concurrency for a while.
@@ -135,6 +138,8 @@ func Evaluate(r Report) []Target {
 		ts = append(ts, poll)
 		ts = append(ts, Target{Name: "memory per live sale", Want: "≤ 10 KB",
 			Got: fmt.Sprintf("%.1f KB%s", top.RSSPerSaleKB, at), Pass: top.RSSPerSaleKB <= 10})
+		ts = append(ts, Target{Name: "sockets in TIME_WAIT to the sandbox", Want: "≤ 100",
+			Got: fmt.Sprintf("%d%s", top.TimeWait, at), Pass: top.TimeWait <= 100})
 	}
 	for _, c := range r.Create {
 		if c.Concurrency == 16 {
@@ -167,10 +172,10 @@ func WriteTable(w io.Writer, r Report) error {
 	p("machine: %d CPUs, %s; %s; %s; load at start %s", m.CPUs, orDash(m.CPUModel), m.GoVersion, m.OS, orDash(m.LoadAvg))
 	p("")
 	p("live sales ramp (serve's own figures while it holds pending sales)")
-	p("live\tcreate s\tpoll p50\tpoll p99\tpoll mean\tpolls/s\tCPU %%\tsandbox CPU %%\tRSS MB\tKB/sale RSS\tKB/sale heap")
+	p("live\tcreate s\tpoll p50\tpoll p99\tpoll mean\tpolls/s\tCPU %%\tsandbox CPU %%\tRSS MB\tKB/sale RSS\tKB/sale heap\tTIME_WAIT")
 	for _, s := range r.Ramp {
-		p("%d\t%.1f\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%.1f\t%.2f\t%.2f", s.Live, s.CreateSeconds, msOrDash(s.PollP50Ms), msOrDash(s.PollP99Ms),
-			msOrDash(s.PollMeanMs), s.PollsPerSec, s.CPUPercent, s.SandboxCPUPercent, s.RSSMB, s.RSSPerSaleKB, s.HeapPerSaleKB)
+		p("%d\t%.1f\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%.1f\t%.2f\t%.2f\t%d", s.Live, s.CreateSeconds, msOrDash(s.PollP50Ms), msOrDash(s.PollP99Ms),
+			msOrDash(s.PollMeanMs), s.PollsPerSec, s.CPUPercent, s.SandboxCPUPercent, s.RSSMB, s.RSSPerSaleKB, s.HeapPerSaleKB, s.TimeWait)
 	}
 	if len(r.Ramp) > 0 {
 		p("(poll interval: %s)", r.Ramp[0].PollSource)

@@ -74,11 +74,11 @@ func TestEvaluate(t *testing.T) {
 			t.Errorf("%+v: want a pass at the target's own load", tg)
 		}
 	}
-	if n := len(Evaluate(good)); n != 5 {
-		t.Errorf("%d targets, want 5", n)
+	if n := len(Evaluate(good)); n != 6 {
+		t.Errorf("%d targets, want 6", n)
 	}
 	bad := Report{
-		Ramp:     []RampStep{{Live: 500, PollSource: SourceGETCount, PollMeanMs: 1300, RSSPerSaleKB: 12}},
+		Ramp:     []RampStep{{Live: 500, PollSource: SourceGETCount, PollMeanMs: 1300, RSSPerSaleKB: 12, TimeWait: 13395}},
 		Create:   []Throughput{{Concurrency: 16, PerSec: 999}},
 		PaidTill: PaidToTill{Live: 500, Latency: Latency{N: 20, P99Ms: 1101}},
 		Budget:   BudgetRun{RateLimit: 200, Tills: 8, Errors: 1, Latency: Latency{N: 40, MaxMs: 100}},
@@ -96,7 +96,7 @@ func TestEvaluate(t *testing.T) {
 	if tg := Evaluate(bad)[0]; tg.Pass || !tg.Unknown {
 		t.Errorf("%+v: a mean within the target decides nothing", tg)
 	}
-	if !strings.Contains(ts[3].Got, "(at 500 live)") {
+	if !strings.Contains(ts[4].Got, "(at 500 live)") {
 		t.Errorf("paid→till target %q does not say 500 live", ts[3].Got)
 	}
 }
