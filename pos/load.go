@@ -41,9 +41,9 @@ func (e *Engine) Load() Load {
 	}
 	l.Short = true
 	l.PollEverySeconds = float64(n) * 60 / float64(l.Budget)
-	l.Message = fmt.Sprintf("%d live sales need %d calls a minute to be polled every %v; Centrapay's rate budget for this API key is %d a minute, "+
+	l.Message = fmt.Sprintf("%d live sales need %d calls a minute to be polled every %g s; Centrapay's rate budget for this API key is %d a minute, "+
 		"so each sale is polled about every %.1f s and payments show late. Ask Centrapay (%s) to raise the key's rate limit, and set --rate-limit to match.",
-		n, l.CallsNeeded, e.cfg.PollInterval, l.Budget, l.PollEverySeconds, budgetContact)
+		n, l.CallsNeeded, e.cfg.PollInterval.Seconds(), l.Budget, l.PollEverySeconds, budgetContact)
 	return l
 }
 
