@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -269,5 +270,40 @@ func TestLoadAndPollInterval(t *testing.T) {
 	defer mu.Unlock()
 	if len(ended) != 1 || ended[0] != pos.StatusCancelled {
 		t.Errorf("ended %v, want [cancelled]", ended)
+	}
+}
+
+// countingGets counts the polls made.
+type countingGets struct {
+	pos.Centrapay
+	n atomic.Int64
+}
+
+func (c *countingGets) Get(ctx context.Context, id string) (*centrapay.PaymentRequest, *centrapay.Response, error) {
+	c.n.Add(1)
+	return c.Centrapay.Get(ctx, id)
+}
+
+// TestRecoveredPollsSpread: after a restart the open sales' first polls
+// are spread over one poll interval, not made in one burst that would
+// repeat every second after.
+func TestRecoveredPollsSpread(t *testing.T) {
+	var gets *countingGets
+	r := newRig(t, func(c *pos.Config) {
+		gets = &countingGets{Centrapay: c.Centrapay}
+		c.Centrapay = gets
+	})
+	for range 4 {
+		r.start(nil)
+	}
+	r.restart() // settles the work due at once: one sale's poll of four
+	polled := []int64{gets.n.Swap(0)}
+	for range 3 {
+		r.fake.Advance(250 * time.Millisecond)
+		r.settle()
+		polled = append(polled, gets.n.Swap(0))
+	}
+	if fmt.Sprint(polled) != "[1 1 1 1]" {
+		t.Fatalf("polls per quarter second after a restart: %v, want [1 1 1 1]", polled)
 	}
 }

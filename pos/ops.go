@@ -502,10 +502,13 @@ func (e *Engine) Recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}
+	// the first polls are spread evenly over one poll interval, not made
+	// all at once (thousands of sales at a restart would stay in one
+	// burst every second after)
 	now := e.clk.Now()
-	for _, s := range sales {
+	for i, s := range sales {
 		e.live.put(s)
-		e.schedule(saleWork(s.ID), now)
+		e.schedule(saleWork(s.ID), now.Add(e.cfg.PollInterval*time.Duration(i)/time.Duration(len(sales))))
 	}
 	ops, err := e.j.Ops(ctx, OpFilter{Pending: true})
 	if err != nil {
