@@ -104,6 +104,7 @@ type Engine struct {
 	budget   *centrapay.Budget // Centrapay's rate budget, when the client shares it
 	inFlight int               // scheduled work running (Run), at most MaxInFlight
 	load     loadLog           // what was last said of the budget's shortfall
+	recon    reconState        // the last reconciliation, and one run at a time
 }
 
 type subscriber struct {

@@ -121,7 +121,7 @@ func TestBenchQuick(t *testing.T) {
 	if j := rep.Journal; j.Skipped != "" || (j.SavesPerSec <= 0 || j.RawInsertsPerSec <= 0 || j.Ratio <= 0) {
 		t.Errorf("journal = %+v", j)
 	}
-	if len(rep.Targets) != 5 {
-		t.Errorf("targets = %+v, want 5", rep.Targets)
+	if len(rep.Targets) != 6 {
+		t.Errorf("targets = %+v, want 6", rep.Targets)
 	}
 }

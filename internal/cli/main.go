@@ -35,13 +35,14 @@ type command struct {
 // commands returns the sub-commands by name.
 func (m *Main) commands() map[string]command {
 	return map[string]command{
-		"bench":    {"measure a sandbox and a server run as separate processes: live sales, throughput, paid→till (--quick: 30 s)", runBench},
-		"demo":     {"run the sandbox and the POS server together, with a signed-in demo till", runDemo},
-		"sandbox":  {"run a local Centrapay sandbox (prints one line of JSON: base URL, API key, ids)", runSandbox},
-		"serve":    {"run the POS server against Centrapay (terminal API, cashier UI, customer display)", runServe},
-		"terminal": {"add, list, rotate the token of or revoke terminals: terminal add --id T --config-id C --db F", runTerminal},
-		"version":  {"print the version and build information", runVersion},
-		"webhook":  {"endpoints for events pushed to your systems: webhook add URL --events T,T --db F; list, remove, deliveries, redeliver", runWebhook},
+		"bench":     {"measure a sandbox and a server run as separate processes: live sales, throughput, paid→till (--quick: 30 s)", runBench},
+		"demo":      {"run the sandbox and the POS server together, with a signed-in demo till", runDemo},
+		"reconcile": {"match the journal with Centrapay's payment activities: reconcile --from DAY [--to DAY] [--json|--csv]; exits 1 on discrepancies", runReconcile},
+		"sandbox":   {"run a local Centrapay sandbox (prints one line of JSON: base URL, API key, ids)", runSandbox},
+		"serve":     {"run the POS server against Centrapay (terminal API, cashier UI, customer display)", runServe},
+		"terminal":  {"add, list, rotate the token of or revoke terminals: terminal add --id T --config-id C --db F", runTerminal},
+		"version":   {"print the version and build information", runVersion},
+		"webhook":   {"endpoints for events pushed to your systems: webhook add URL --events T,T --db F; list, remove, deliveries, redeliver", runWebhook},
 	}
 }
 

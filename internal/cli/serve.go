@@ -34,8 +34,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key file")
 	fs.StringVar(&cfg.AdminListen, "admin-listen", "127.0.0.1:0", "address of /metrics and /debug/pprof (keep it private; port 0 picks a free one, printed at start)")
 	cfg.CentrapayHooks.register(fs)
+	daily := dailyReconcile{} // reconciliation of the previous day (reconcile.go)
+	daily.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
+	}
+	if err := daily.check(cfg.TimeZone); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return UsageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
@@ -52,6 +57,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "centrapos serving on %s (journal %s)\n", a.url, cfg.DB)
 	fmt.Fprintf(stdout, "centrapos admin on %s (metrics, pprof: keep it private)\n", a.adURL)
+	daily.start(ctx, a.eng, cfg.Logger)
 	return a.run(ctx)
 }
 

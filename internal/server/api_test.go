@@ -280,7 +280,8 @@ func TestReceiptAndReport(t *testing.T) {
 	e.do("POST", "/api/v1/refunds", "till-1", map[string]any{"saleId": s.ID, "value": 500})
 	r := e.do("GET", "/api/v1/reports/transactions?from=2026-11-25&format=csv", "till-1", nil)
 	rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
-	if err != nil || len(rows) != 3 || rows[1][0] != "sale" || rows[1][10] != "centrapay.nzd.test" || rows[2][0] != "refund" || rows[2][7] != "5.00" {
+	// columns by their header: kind 0, asset_type 9, amount 11
+	if err != nil || len(rows) != 3 || rows[1][0] != "payment" || rows[1][9] != "centrapay.nzd.test" || rows[2][0] != "refund" || rows[2][9] != "centrapay.nzd.test" || rows[2][11] != "5.00" {
 		t.Errorf("csv: %v %q", err, rows)
 	}
 	j := e.do("GET", "/api/v1/reports/transactions?from=2026-11-25", "till-1", nil)

@@ -160,6 +160,13 @@ func TestBrowser(t *testing.T) {
 	cashier := tab{t, root}
 	cashier.do(chromedp.Navigate(e.baseURL + e.srv.LoginLink("till-1")))
 	cashier.do(chromedp.WaitVisible(chromedp.CSS("#sale-form")))
+	// checklist 101.3: the payment option is shown to the cashier as Centrapay, with its mark
+	if got := strings.TrimSpace(cashier.text("#pay-qr")); got != "Centrapay" {
+		t.Errorf("the QR payment option reads %q, want Centrapay", got)
+	}
+	if ok, err := chromedp.Run(cashier.ctx, chromedp.Evaluate[bool](`(() => { const m = document.querySelector("#pay-qr img.mark"); return !!m && m.complete && m.naturalWidth > 0; })()`)); err != nil || !ok {
+		t.Errorf("the Centrapay mark is not shown on the payment option (%v)", err)
+	}
 	cashier.shot("cashier")
 
 	display := newTab(t, root)
@@ -273,6 +280,14 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("receipt reference %q", got)
 	}
 	cashier.shot("receipt")
+
+	// 6. the end-of-day close, as the till prints it from its page
+	cashier.do(chromedp.Navigate(e.baseURL + "/api/v1/reports/z?day=today&format=html"))
+	cashier.do(chromedp.WaitVisible(chromedp.CSS("#z-report")))
+	if got := cashier.text("#z-reconciled"); got != "not yet" {
+		t.Errorf("Z-report reconciled %q", got)
+	}
+	cashier.shot("z-report")
 }
 
 func latest(t *testing.T, e *env) *pos.Sale {
@@ -284,7 +299,7 @@ func latest(t *testing.T, e *env) *pos.Sale {
 	return sales[0]
 }
 
-// TestBrowserOncePerPress: a double click on Pay by QR makes one sale and
+// TestBrowserOncePerPress: a double click on Centrapay (QR) makes one sale and
 // one Payment Request; a reload mid-sale brings the sale back with its QR
 // code and Cancel button; a double click on Refund refunds once, and the
 // form is cleared after it.
@@ -318,7 +333,7 @@ func TestBrowserOncePerPress(t *testing.T) {
 	cashier.until(statusIs("sale-status", "pending"))
 	cashier.until(`!document.getElementById("pay-qr").disabled`)
 	if sales, _ := e.j.Sales(e.ctx, pos.SaleFilter{}); len(sales) != 1 || len(e.sb.Ledger().Requests) != 1 {
-		t.Fatalf("double click on Pay by QR: %d sales, %d payment requests; want 1 and 1", len(sales), len(e.sb.Ledger().Requests))
+		t.Fatalf("double click on Centrapay (QR): %d sales, %d payment requests; want 1 and 1", len(sales), len(e.sb.Ledger().Requests))
 	}
 	sale := latest(t, e)
 

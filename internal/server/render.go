@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	texttemplate "text/template"
@@ -111,46 +112,98 @@ func (s *Server) receipt(w http.ResponseWriter, r *http.Request) error {
 	return s.tmpl.ExecuteTemplate(w, "receipt.html", d)
 }
 
+// report answers the sales, payments, refunds and pre-auths of a period
+// (day, or from and to; the store's today by default) as JSON or CSV. A
+// till sees its own; a manager every terminal's, or the one it names.
 func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	from, to, err := s.period(q)
+	from, to, err := s.reportPeriod(q)
 	if err != nil {
 		return err
 	}
-	f := pos.ReportFilter{From: from, To: to, TerminalID: q.Get("terminal")}
-	if t := terminal(r.Context()); !t.Manager {
-		if f.TerminalID != "" && f.TerminalID != t.ID {
-			return &pos.Error{Code: eForbidden, Field: "terminal", Message: "only a manager terminal sees other terminals' sales"}
-		}
-		f.TerminalID = t.ID
+	f := pos.ReportFilter{From: from, To: to}
+	if f.TerminalID, err = reportTerminal(r); err != nil {
+		return err
+	}
+	format := q.Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		return &pos.Error{Code: pos.EInvalid, Field: "format", Message: "json or csv"}
 	}
 	rep, err := s.eng.Report(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	switch q.Get("format") {
-	case "", "json":
-		// empty lists are [], as openapi.yaml says, never null
-		if rep.Transactions == nil {
-			rep.Transactions = []*pos.Sale{}
-		}
-		if rep.Refunds == nil {
-			rep.Refunds = []*pos.Op{}
-		}
-		if rep.Totals == nil {
-			rep.Totals = []pos.AssetTypeTotal{}
-		}
-		writeJSON(w, http.StatusOK, rep)
-		return nil
-	case "csv":
+	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="transactions.csv"`)
 		return writeCSV(w, rep)
 	}
-	return &pos.Error{Code: pos.EInvalid, Field: "format", Message: "json or csv"}
+	writeJSON(w, http.StatusOK, rep) // its lists are [] when empty, never null
+	return nil
 }
 
-// writeCSV writes one row per sale and one per refund.
+// reportTerminal is the terminal a report is of: the one asked for
+// (?terminal=), "" for all; a till that is not a manager sees only its
+// own, and asking for another's is refused.
+func reportTerminal(r *http.Request) (string, error) {
+	id := r.URL.Query().Get("terminal")
+	if t := terminal(r.Context()); t != nil && !t.Manager {
+		if id != "" && id != t.ID {
+			return "", &pos.Error{Code: eForbidden, Field: "terminal", Message: "only a manager terminal sees other terminals' sales"}
+		}
+		id = t.ID
+	}
+	return id, nil
+}
+
+// reportPeriod is the period of a report: day, or from and to, where a
+// missing from is the start of the store's today and a missing to its end
+// (the server's Location and clock), so a report asked for with neither
+// is today's.
+func (s *Server) reportPeriod(q url.Values) (from, to time.Time, err error) {
+	if from, to, err = s.period(q); err != nil {
+		return from, to, err
+	}
+	now := s.clk.Now().In(s.cfg.Location)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.cfg.Location)
+	switch {
+	case from.IsZero() && to.IsZero():
+		from, to = today, today.AddDate(0, 0, 1)
+	case from.IsZero():
+		if from = today; !from.Before(to) {
+			return from, to, &pos.Error{Code: pos.EInvalid, Field: "from", Message: "required when to is today or earlier: from is today by default"}
+		}
+	case to.IsZero():
+		if to = today.AddDate(0, 0, 1); !from.Before(to) {
+			return from, to, &pos.Error{Code: pos.EInvalid, Field: "to", Message: "required when from is after today: to is the end of today by default"}
+		}
+	}
+	return from, to, nil
+}
+
+// reportColumns is the CSV report's header. Each column means one thing
+// on every row; a column that does not apply to a row's kind is empty.
+var reportColumns = []string{
+	"kind",               // payment, confirmation, refund, void, authorisation
+	"id",                 // the record the row comes from: the sale, or the refund or confirmation
+	"time",               // when the sale was made or the refund or confirmation asked for (RFC 3339, UTC)
+	"terminal",           // the till that took the payment or asked for the refund
+	"sale_id",            // the sale (empty for a refund of a payment no sale of ours took)
+	"payment_request_id", // Centrapay's payment request
+	"short_code",         // the request's short code, as on the receipt
+	"external_ref",       // the sale's reference: the merchant's receipt number
+	"status",             // the sale's status, the refund's or confirmation's state, the pre-auth's status
+	"asset_type",         // what paid, or what the money went back to
+	"asset_description",  // Centrapay's name for it
+	"amount",             // the money the row moved, a decimal (12.50)
+	"currency",           // of amount and outstanding
+	"outstanding",        // a pre-auth: what it still holds, not taken
+	"reason",             // why a refund was asked, or a sale voided
+	"operator",           // the person at the till, when it said
+}
+
+// writeCSV writes one row per line of the report: payments, refunds and
+// voids, then pre-auth authorisations.
 //
 // A spreadsheet runs a cell that begins with =, +, -, @, a tab or a
 // carriage return as a formula, so every text cell — anything a till, a
@@ -158,27 +211,20 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 // codes, asset types, descriptions, reasons — passes through csvText,
 // which puts a single quote before such a first character (OWASP's "CSV
 // injection" advice). Cells the server writes itself are left alone:
-// kinds, ids, statuses, times and above all amounts, which Money formats
-// as -?digits.cc; a negative amount such as -5.00 must stay a number that
-// a spreadsheet can add up, and a number is no formula.
+// kinds, ids, statuses, times and above all amounts, which pos.Cents
+// formats as -?digits.cc; a negative amount such as -5.00 must stay a
+// number that a spreadsheet can add up, and a number is no formula.
 func writeCSV(w http.ResponseWriter, rep *pos.Report) error {
 	c := csv.NewWriter(w)
-	c.Write([]string{"kind", "id", "created_at", "terminal", "external_ref", "short_code", "status", "value", "currency", "paid", "asset_types", "paid_by", "refunded", "reason", "operator"})
-	for _, s := range rep.Transactions {
-		var types, descs []string
-		for _, p := range s.PaidBy {
-			types, descs = append(types, p.AssetType), append(descs, p.Description)
+	c.Write(reportColumns)
+	for _, l := range rep.Lines() {
+		outstanding := ""
+		if l.Kind == pos.LineAuthorisation {
+			outstanding = l.Outstanding.String()
 		}
-		code := ""
-		if s.PaymentRequest != nil {
-			code = s.PaymentRequest.ShortCode
-		}
-		c.Write([]string{"sale", s.ID, s.CreatedAt.UTC().Format(time.RFC3339), csvText(s.TerminalID), csvText(s.ExternalRef), csvText(code), string(s.Status),
-			Money(s.Value), csvText(s.Currency), Money(s.Paid()), csvText(strings.Join(types, " ")), csvText(strings.Join(descs, "; ")), Money(s.Refunded), csvText(s.Reason), csvText(s.OperatorID)})
-	}
-	for _, op := range rep.Refunds {
-		c.Write([]string{"refund", op.ID, op.CreatedAt.UTC().Format(time.RFC3339), csvText(op.TerminalID), op.SaleID, csvText(op.PaymentRequestID), string(op.State),
-			Money(op.Amount), csvText(op.Currency), "", "", "", Money(op.Amount), csvText(op.Reason), csvText(op.OperatorID)})
+		c.Write([]string{string(l.Kind), l.ID, l.At.UTC().Format(time.RFC3339), csvText(l.TerminalID), l.SaleID, csvText(l.PaymentRequestID),
+			csvText(l.ShortCode), csvText(l.ExternalRef), csvText(l.Status), csvText(l.AssetType), csvText(l.Description),
+			l.Amount.String(), csvText(l.Currency), outstanding, csvText(l.Reason), csvText(l.OperatorID)})
 	}
 	c.Flush()
 	return c.Error()

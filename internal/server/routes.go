@@ -45,6 +45,7 @@ func (s *Server) apiTable(api func(pattern string, h handlerFunc)) {
 	api("POST /api/v1/refunds", s.idempotent(s.refund))
 	api("GET /api/v1/refunds/{id}", s.getRefund)
 	api("GET /api/v1/reports/transactions", s.report)
+	api("GET /api/v1/reports/z", s.zReport)
 }
 
 // rest adds the routes outside the terminal API.

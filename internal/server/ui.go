@@ -40,6 +40,7 @@ func (s *Server) uiRoutes(m *http.ServeMux) {
 	m.Handle("GET /display/{terminal}", s.handle(s.display))
 	m.Handle("GET /display/{terminal}/events", s.handle(s.authed(s.displayEvents)))
 	s.eventsOutRoutes(m)
+	s.reconcileRoutes(m)
 }
 
 // page is what every page template gets.

@@ -306,7 +306,8 @@ async function loadToday() {
   tt.innerHTML = "";
   for (const t of rep.totals || []) {
     const tr = document.createElement("tr");
-    for (const c of [t.description + " (" + t.assetType + ")", t.payments, money(t.paid), money(t.refunded), money(t.net)]) {
+    // report amounts are decimal strings ("12.50") in t.currency
+    for (const c of [t.description + " (" + t.assetType + ")", t.payments, t.paid, t.refunded, t.net]) {
       const td = document.createElement("td"); td.textContent = c; tr.appendChild(td);
     }
     tt.appendChild(tr);
