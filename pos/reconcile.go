@@ -57,6 +57,24 @@ const (
 	DiscrepancyOpen DiscrepancyKind = "open-at-centrapay"
 )
 
+// Words says what kind k means, for people: a page's headings and
+// summaries.
+func (k DiscrepancyKind) Words() string {
+	switch k {
+	case DiscrepancyNotInJournal:
+		return "at Centrapay, not in the journal"
+	case DiscrepancyNotAtCentrapay:
+		return "in the journal, not at Centrapay"
+	case DiscrepancyAmount:
+		return "amounts differ"
+	case DiscrepancyStatus:
+		return "statuses differ"
+	case DiscrepancyOpen:
+		return "open at Centrapay, final in the journal"
+	}
+	return string(k)
+}
+
 // DiscrepancyKinds lists every kind, in the order reports group them.
 func DiscrepancyKinds() []DiscrepancyKind {
 	return []DiscrepancyKind{DiscrepancyNotInJournal, DiscrepancyNotAtCentrapay, DiscrepancyAmount, DiscrepancyStatus, DiscrepancyOpen}

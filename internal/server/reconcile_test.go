@@ -88,7 +88,7 @@ func TestManagerReconcilePage(t *testing.T) {
 		t.Fatalf("run: %d %s", st, h.Get("Location"))
 	}
 	_, body, _ = call("GET", "manager", nil)
-	for _, want := range []string{"Last reconciliation: 2026-11-25", `id="discrepancy-count"`, "1 not-in-journal", `class="discrepancy not-in-journal"`,
+	for _, want := range []string{"Last reconciliation: 2026-11-25", `id="discrepancy-count"`, "1 discrepancy: 1 at Centrapay, not in the journal.", `class="discrepancy not-in-journal"`,
 		pr.ID, "7.25 NZD", "10.00 NZD", "centrapay.nzd.test", e.seed.MerchantID} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
