@@ -379,21 +379,3 @@ type ErrorBody struct {
 	Message    string `json:"message,omitempty"`
 	Reason     string `json:"reason,omitempty"`
 }
-
-// Webhook notification types.
-const (
-	WebhookPaid            = "payment-request:paid"
-	WebhookRefundInitiated = "payment-request:refund-initiated"
-	WebhookRefundCompleted = "payment-request:refund-completed"
-)
-
-// Webhook is a webhook notification body; Data holds a payment activity.
-// Deliveries are at least once: deduplicate by ID.
-type Webhook struct {
-	ID        string          `json:"id"`
-	Type      string          `json:"type"`
-	Data      json.RawMessage `json:"data"`
-	AccountID string          `json:"accountId,omitempty"`
-	Test      bool            `json:"test"`
-	CreatedAt Timestamp       `json:"createdAt,omitzero"`
-}
