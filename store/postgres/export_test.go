@@ -44,3 +44,23 @@ func PreparedStatements(ctx context.Context, j *Journal) ([]string, error) {
 	}
 	return out, nil
 }
+
+// OnBatch has f told the number of statements of each batch (one round
+// trip) a Save sends. It is set before any Save runs.
+func OnBatch(j *Journal, f func(statements int)) { j.saves.sent = f }
+
+// Commits counts the transactions Save's committers have committed.
+func Commits(j *Journal) int64 { return j.saves.commits.Load() }
+
+// MaxBatch is the most changes one commit takes.
+const MaxBatch = maxBatch
+
+// OnQueued has Save tell f the queue's length once its change is queued.
+// It is set before any Save runs.
+func OnQueued(j *Journal, f func(n int)) { j.saves.q.Queued = f }
+
+// PauseSaves stops the committers taking changes until resume (once the
+// batches they hold are answered): Saves queue meanwhile.
+func PauseSaves(j *Journal) (resume func()) {
+	return j.saves.q.Pause()
+}

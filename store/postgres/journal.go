@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/centrapos/centrapos/pos"
@@ -31,7 +30,8 @@ var migrations embed.FS
 
 // Journal is a pos.Journal in PostgreSQL.
 type Journal struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	saves *committer // Save's group commit, on pool
 }
 
 var (
@@ -69,6 +69,7 @@ func open(ctx context.Context, cfg *pgxpool.Config) (*Journal, error) {
 		pool.Close()
 		return nil, err
 	}
+	j.saves = newCommitter(pool)
 	return j, nil
 }
 
@@ -105,8 +106,9 @@ func durabilityError(fsync, synchronousCommit string) error {
 	return nil
 }
 
-// Close closes the connections.
+// Close answers the Saves under way, then closes the connections.
 func (j *Journal) Close() error {
+	j.saves.close()
 	j.pool.Close()
 	return nil
 }
@@ -156,99 +158,6 @@ func (j *Journal) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
-}
-
-func saleColumns(s *pos.Sale) (prID, shortCode *string, data []byte, err error) {
-	if s.PaymentRequest != nil {
-		prID, shortCode = &s.PaymentRequest.ID, &s.PaymentRequest.ShortCode
-	}
-	data, err = json.Marshal(s)
-	return
-}
-
-// Save writes one step of the protocol in one transaction.
-func (j *Journal) Save(ctx context.Context, c *pos.Change) error {
-	return pgx.BeginFunc(ctx, j.pool, func(tx pgx.Tx) error { return query.Save(ctx, txWriter{tx}, c) })
-}
-
-// txWriter is a query.Tx in a PostgreSQL transaction.
-type txWriter struct{ tx pgx.Tx }
-
-// uniqueViolation names the constraint a unique violation broke, or "".
-func uniqueViolation(err error) string {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23505" {
-		return pe.ConstraintName
-	}
-	return ""
-}
-
-func (w txWriter) InsertSale(ctx context.Context, s *pos.Sale) error {
-	prID, code, data, err := saleColumns(s)
-	if err != nil {
-		return err
-	}
-	_, err = w.tx.Exec(ctx, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.ID, s.TerminalID, s.ExternalRef, prID, code, string(s.Status), s.Status.Final(), s.CreatedAt, data)
-	switch v := uniqueViolation(err); {
-	case v == "sales_open_external_ref":
-		return pos.ErrOpenExternalRef
-	case v != "":
-		return pos.ErrDuplicate
-	case err != nil:
-		return fmt.Errorf("postgres: create sale %s: %w", s.ID, err)
-	}
-	return nil
-}
-
-func (w txWriter) UpdateSale(ctx context.Context, s *pos.Sale) error {
-	prID, code, data, err := saleColumns(s)
-	if err != nil {
-		return err
-	}
-	tag, err := w.tx.Exec(ctx, `UPDATE sales SET pr_id = $1, short_code = $2, status = $3, final = $4, data = $5 WHERE id = $6`,
-		prID, code, string(s.Status), s.Status.Final(), data, s.ID)
-	if err != nil {
-		return fmt.Errorf("postgres: save sale %s: %w", s.ID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return pos.ErrNotFound
-	}
-	return nil
-}
-
-func (w txWriter) Event(ctx context.Context, s *pos.Sale, note string) error {
-	if _, err := w.tx.Exec(ctx, `INSERT INTO sale_events (sale_id, at, status, note) VALUES ($1, $2, $3, $4)`, s.ID, s.UpdatedAt, string(s.Status), note); err != nil {
-		return fmt.Errorf("postgres: sale %s event: %w", s.ID, err)
-	}
-	return nil
-}
-
-func (w txWriter) SaveOp(ctx context.Context, op *pos.Op) error {
-	data, err := json.Marshal(op)
-	if err != nil {
-		return err
-	}
-	_, err = w.tx.Exec(ctx, `INSERT INTO ops (id, sale_id, pr_id, kind, state, terminal_id, created_at, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (id) DO UPDATE SET pr_id = excluded.pr_id, state = excluded.state, data = excluded.data`,
-		op.ID, op.SaleID, op.PaymentRequestID, string(op.Kind), string(op.State), op.TerminalID, op.CreatedAt, data)
-	if err != nil {
-		return fmt.Errorf("postgres: save op %s: %w", op.ID, err)
-	}
-	return nil
-}
-
-func (w txWriter) InsertKey(ctx context.Context, k *pos.KeyedRequest) error {
-	_, err := w.tx.Exec(ctx, `INSERT INTO request_keys (terminal_id, key, request_hash, sale_id, op_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		k.TerminalID, k.Key, k.RequestHash, nullable(k.SaleID), nullable(k.OpID), k.CreatedAt)
-	if uniqueViolation(err) != "" {
-		return pos.ErrKeyUsed
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: record key: %w", err)
-	}
-	return nil
 }
 
 // nullable is NULL for "".

@@ -29,13 +29,12 @@ func Commits(j *Journal) int64 { return j.saves.commits.Load() }
 
 // OnQueued has Save tell f the queue's length once its change is queued.
 // It is set before any Save runs.
-func OnQueued(j *Journal, f func(n int)) { j.saves.queued = f }
+func OnQueued(j *Journal, f func(n int)) { j.saves.q.Queued = f }
 
 // PauseSaves stops the committer taking changes until resume: Saves
 // queue meanwhile.
 func PauseSaves(j *Journal) (resume func()) {
-	j.saves.taking.Lock()
-	return j.saves.taking.Unlock
+	return j.saves.q.Pause()
 }
 
 // BeforeCommit has f run in each batch's transaction before its commit.
