@@ -46,6 +46,10 @@ const MaxConnsPerHost = 1024
 // Centrapay's TLS endpoint offers it.
 func NewTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	// at most as many connections as are kept idle: a call that finds
+	// none free waits for one rather than dialling one more, which, once
+	// free, would find the idle pool full and be closed (TIME_WAIT)
+	t.MaxConnsPerHost = MaxConnsPerHost
 	t.MaxIdleConns = MaxConnsPerHost
 	t.MaxIdleConnsPerHost = MaxConnsPerHost
 	t.ForceAttemptHTTP2 = true
