@@ -303,3 +303,43 @@ func TestFormatCents(t *testing.T) {
 		}
 	}
 }
+
+// TestZReportReconciled: the Z-report of a day says it is reconciled once
+// a reconciliation covering the day found nothing amiss, not reconciled
+// when it found discrepancies, and nothing (null) before any covered it.
+func TestZReportReconciled(t *testing.T) {
+	r := newRig(t)
+	r.reconPaid(1000)
+	from, to := reconDay(2026, 11, 25)
+	zOf := func() *pos.ZReport {
+		t.Helper()
+		z, err := r.eng.ZReport(r.ctx, pos.ZFilter{Day: "2026-11-25", Location: from.Location()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return z
+	}
+	if z := zOf(); z.Reconciled != nil {
+		t.Fatalf("reconciled %v before any reconciliation", *z.Reconciled)
+	}
+	r.reconcile(pos.ReconcileInput{From: from, To: to})
+	if z := zOf(); z.Reconciled == nil || !*z.Reconciled || z.ReconciledText() != "reconciled" {
+		t.Fatalf("after a clean reconciliation: %v", z.Reconciled)
+	}
+	pr, _, err := r.client.Create(r.ctx, &centrapay.CreateRequest{ConfigID: r.seed.ConfigID, Value: centrapay.Cents(700, "NZD")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sb.Approve(pr.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.reconcile(pos.ReconcileInput{From: from, To: to})
+	if z := zOf(); z.Reconciled == nil || *z.Reconciled {
+		t.Fatalf("after a reconciliation with a discrepancy: %v", z.Reconciled)
+	}
+	// a reconciliation of another day says nothing of this one
+	r.reconcile(pos.ReconcileInput{From: from.AddDate(0, 0, -1), To: from})
+	if z := zOf(); z.Reconciled != nil {
+		t.Fatalf("after reconciling the day before: %v", *z.Reconciled)
+	}
+}

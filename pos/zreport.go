@@ -43,8 +43,9 @@ type ZReport struct {
 	// Terminals are the terminals that did anything that day, by id.
 	Terminals []ZSection `json:"terminals"`
 	// Reconciled says whether the day was matched against Centrapay's
-	// payment activities. Nil (null) until reconciliation is built: the
-	// day is not reconciled.
+	// payment activities: true when the last reconciliation covering it
+	// found nothing amiss, false when it found discrepancies, nil (null)
+	// when none has covered it since the server started.
 	Reconciled  *bool     `json:"reconciled"`
 	GeneratedAt time.Time `json:"generatedAt"`
 }
@@ -82,9 +83,20 @@ type ZSection struct {
 	OpenValue Cents   `json:"openValue"`
 }
 
-// ZReport makes the Z-report of f's day; see BuildZReport.
+// ZReport makes the Z-report of f's day; see BuildZReport. The day is
+// reconciled, or not, by the engine's last reconciliation when that
+// covered the whole day: clean, it is; with discrepancies, it is not
+// (they are on the reconciliation page). Otherwise it is not yet known.
 func (e *Engine) ZReport(ctx context.Context, f ZFilter) (*ZReport, error) {
-	return BuildZReport(ctx, e.j, f, e.cfg.Currency, e.clk.Now())
+	z, err := BuildZReport(ctx, e.j, f, e.cfg.Currency, e.clk.Now())
+	if err != nil {
+		return nil, err
+	}
+	if r := e.LastReconciliation(); r != nil && !r.From.After(z.From) && !r.To.Before(z.To) {
+		clean := r.Clean()
+		z.Reconciled = &clean
+	}
+	return z, nil
 }
 
 // BuildZReport makes the Z-report of f's day from journal j, in the
