@@ -171,6 +171,7 @@ func TestBadInputCreatesNothing(t *testing.T) {
 		"line without name":   {func(in *pos.SaleInput) { in.LineItems = []centrapay.LineItem{{Qty: "1", Price: "1000"}} }, "lineItems[0].name"},
 		"line price fraction": {func(in *pos.SaleInput) { in.LineItems = []centrapay.LineItem{{Name: "x", Qty: "1", Price: "10.5"}} }, "lineItems[0].price"},
 		"basket below value":  {func(in *pos.SaleInput) { in.BasketAmount = 999 }, "basketAmount"},
+		"pre-auth, no lines":  {func(in *pos.SaleInput) { in.PreAuth = true }, "lineItems"}, // checklist 104.2
 	}
 	for name, tc := range cases {
 		_, err := r.eng.StartSale(r.ctx, r.input(tc.edit))
@@ -251,7 +252,7 @@ func TestRefundByReceiptNumberFindsThePaidAttempt(t *testing.T) {
 func TestPreAuth(t *testing.T) {
 	r := newRig(t)
 	s := r.start(func(in *pos.SaleInput) {
-		in.Flow, in.Barcode, in.PreAuth = pos.FlowBarcode, r.barcode("pre-auth"), true
+		in.Flow, in.Barcode, in.PreAuth, in.LineItems = pos.FlowBarcode, r.barcode("pre-auth"), true, lines(in.Value)
 	})
 	s = r.sale(s.ID)
 	if s.Status != pos.StatusPaid || s.PaymentRequest.PreAuthStatus != "authorized" {

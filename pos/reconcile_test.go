@@ -89,6 +89,7 @@ func TestReconcileClean(t *testing.T) {
 	}
 	preAuth := r.start(func(in *pos.SaleInput) {
 		in.Flow, in.Barcode, in.PreAuth, in.Value = pos.FlowBarcode, r.barcode("pre-auth"), true, 1000
+		in.LineItems = lines(1000)
 	})
 	confirm, err := r.eng.Confirm(r.ctx, preAuth.ID, pos.ConfirmInput{InvoiceRef: "INV-1", LineItems: lines(600)})
 	if err != nil {

@@ -64,7 +64,7 @@ func TestReportPreAuthTakesConfirmations(t *testing.T) {
 	r := newRig(t)
 	start := r.fake.Now()
 	s := r.start(func(in *pos.SaleInput) {
-		in.Flow, in.Barcode, in.PreAuth = pos.FlowBarcode, r.barcode("pre-auth"), true
+		in.Flow, in.Barcode, in.PreAuth, in.LineItems = pos.FlowBarcode, r.barcode("pre-auth"), true, lines(in.Value)
 	})
 	rep, _ := r.eng.Report(r.ctx, pos.ReportFilter{From: start})
 	if rep.Paid != 0 || rep.Authorised != 1000 {

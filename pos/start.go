@@ -51,6 +51,10 @@ func (in *SaleInput) validate() error {
 		return invalid("basketAmount", "must not be below the value (%s)", money(in.Value, ""))
 	case in.BasketAmount >= maxValue:
 		return invalid("basketAmount", "must be below %s", money(maxValue, ""))
+	case in.PreAuth && len(in.LineItems) == 0:
+		// Centrapay's integration checklist, 104.2: line items are
+		// required for pre-auth requests
+		return invalid("lineItems", "required for a pre-auth: say what is authorised")
 	}
 	switch in.Flow {
 	case "", FlowQR:

@@ -445,7 +445,8 @@ func TestMetricsAndHealth(t *testing.T) {
 
 func TestPreAuthEndpoints(t *testing.T) {
 	e := setup(t)
-	s := e.sale("till-1", map[string]any{"value": 2000, "preAuth": true, "flow": "barcode", "barcode": e.sb.Scenarios()["pre-auth"].Barcode})
+	fuel := []map[string]any{{"name": "Fuel", "qty": "1", "price": "2000"}}
+	s := e.sale("till-1", map[string]any{"value": 2000, "preAuth": true, "lineItems": fuel, "flow": "barcode", "barcode": e.sb.Scenarios()["pre-auth"].Barcode})
 	got := e.get("till-1", s.ID)
 	if got.Status != pos.StatusPaid || got.PaymentRequest.PreAuthStatus != "authorized" {
 		t.Fatalf("authorized sale: %+v", got)

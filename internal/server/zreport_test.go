@@ -19,7 +19,8 @@ func zDay(t *testing.T) *env {
 	e := setup(t) // 22:00 on the 25th in Auckland
 	wallet := e.sale("till-1", map[string]any{"value": 1500, "externalRef": "Z-1", "flow": "barcode", "barcode": e.sb.Scenarios()["quick-pay"].Barcode})
 	farm := e.sale("till-2", map[string]any{"value": 2500, "externalRef": "Z-2", "flow": "barcode", "barcode": e.sb.Scenarios()["farmlands-card"].Barcode})
-	hold := e.sale("till-1", map[string]any{"value": 1000, "externalRef": "Z-3", "flow": "barcode", "barcode": e.sb.Scenarios()["pre-auth"].Barcode, "preAuth": true})
+	hold := e.sale("till-1", map[string]any{"value": 1000, "externalRef": "Z-3", "flow": "barcode", "barcode": e.sb.Scenarios()["pre-auth"].Barcode, "preAuth": true,
+		"lineItems": []map[string]any{{"name": "Fuel", "qty": "1", "price": "1000"}}})
 	for _, s := range []*pos.Sale{wallet, farm, hold} {
 		if got := e.get("manager", s.ID); got.Status != pos.StatusPaid {
 			t.Fatalf("sale %s is %s", s.ExternalRef, got.Status)

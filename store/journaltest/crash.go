@@ -216,6 +216,9 @@ func (r *crashRig) start(ref string, edit func(*pos.SaleInput)) {
 func (r *crashRig) barcodeSale(ref, scenario string, preAuth bool) {
 	r.start(ref, func(in *pos.SaleInput) {
 		in.Flow, in.Barcode, in.PreAuth = pos.FlowBarcode, r.barcode(scenario), preAuth
+		if preAuth { // Centrapay's checklist 104.2: a pre-auth says what it authorises
+			in.LineItems = []centrapay.LineItem{{Name: "Fuel", Qty: "1", Price: centrapay.Int64BigNumber(in.Value)}}
+		}
 	})
 }
 
