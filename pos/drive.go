@@ -354,7 +354,8 @@ func (e *Engine) apply(s *Sale, pr *centrapay.PaymentRequest) bool {
 	if pr.PaidBy != nil {
 		for _, t := range pr.PaidBy.AssetTotals {
 			n, _ := t.Total.Amount.Int64()
-			s.PaidBy = append(s.PaidBy, Payment{AssetType: t.Type, Description: t.Description, Amount: n})
+			s.PaidBy = append(s.PaidBy, Payment{AssetType: t.Type, Description: t.Description, Amount: n,
+				LineItems: append([]centrapay.LineItem(nil), t.LineItems...)})
 		}
 	}
 	switch pr.Status {
@@ -400,7 +401,7 @@ func sameSale(a, b *Sale) bool {
 		}
 	}
 	for i := range a.PaidBy {
-		if a.PaidBy[i] != b.PaidBy[i] {
+		if !samePayment(a.PaidBy[i], b.PaidBy[i]) {
 			return false
 		}
 	}

@@ -346,3 +346,38 @@ func TestFarmlandsRefundNamesTheConfig(t *testing.T) {
 		t.Fatalf("wallet refund: %+v %v", op, err)
 	}
 }
+
+// paidFor is Centrapay whose paid requests say which line items their
+// asset paid for, as Centrapay does for an asset redeemable only for some
+// products (a token).
+type paidFor struct {
+	pos.Centrapay
+	lines []centrapay.LineItem
+}
+
+func (p *paidFor) Get(ctx context.Context, id string) (*centrapay.PaymentRequest, *centrapay.Response, error) {
+	pr, resp, err := p.Centrapay.Get(ctx, id)
+	if err == nil && pr.PaidBy != nil && len(pr.PaidBy.AssetTotals) > 0 {
+		pr.PaidBy.AssetTotals[0].LineItems = p.lines
+	}
+	return pr, resp, err
+}
+
+// TestPaidForLineItems: the line items an asset paid for, in Centrapay's
+// assetTotals, are kept with the payment (Centrapay's line-items guide:
+// integrators must show them).
+func TestPaidForLineItems(t *testing.T) {
+	coffee := []centrapay.LineItem{{Name: "Coffee Grounds", SKU: "GH1234", Qty: "1", Price: "450"}}
+	r := newRig(t, func(c *pos.Config) { c.Centrapay = &paidFor{Centrapay: c.Centrapay, lines: coffee} })
+	s := r.start(func(in *pos.SaleInput) { in.LineItems = lines(450, 550) })
+	r.sb.PatronPay(s.PaymentRequest.ID, "", 0)
+	r.tick(1)
+	got := r.sale(s.ID)
+	if got.Status != pos.StatusPaid || len(got.PaidBy) != 1 || len(got.PaidBy[0].LineItems) != 1 || got.PaidBy[0].LineItems[0].Name != "Coffee Grounds" {
+		t.Fatalf("paid by %+v", got.PaidBy)
+	}
+	journaled, err := r.j.Sale(r.ctx, s.ID)
+	if err != nil || len(journaled.PaidBy) != 1 || len(journaled.PaidBy[0].LineItems) != 1 {
+		t.Fatalf("journaled paid by %+v %v", journaled.PaidBy, err)
+	}
+}

@@ -1,6 +1,8 @@
 package pos
 
 import (
+	"reflect"
+	"slices"
 	"time"
 
 	"github.com/centrapos/centrapos/centrapay"
@@ -98,6 +100,22 @@ type Payment struct {
 	AssetType   string `json:"assetType"`
 	Description string `json:"description"`
 	Amount      int64  `json:"amount"`
+	// LineItems are the lines this asset paid for, when Centrapay says
+	// (an asset redeemable only for some products, a patron who chose):
+	// shown to the merchant and the patron, and not to be sold again by
+	// another tender.
+	LineItems []centrapay.LineItem `json:"lineItems,omitempty"`
+}
+
+// samePayment reports whether a and b say the same.
+func samePayment(a, b Payment) bool {
+	return a.AssetType == b.AssetType && a.Description == b.Description && a.Amount == b.Amount &&
+		slices.EqualFunc(a.LineItems, b.LineItems, sameLine)
+}
+
+// sameLine reports whether two line items say the same, field by field.
+func sameLine(a, b centrapay.LineItem) bool {
+	return reflect.DeepEqual(a, b)
 }
 
 // clone returns a deep copy, so snapshots handed out never change.
@@ -110,6 +128,9 @@ func (s *Sale) clone() *Sale {
 	c.LineItems = append([]centrapay.LineItem(nil), s.LineItems...)
 	c.Conditions = append([]Condition(nil), s.Conditions...)
 	c.PaidBy = append([]Payment(nil), s.PaidBy...)
+	for i := range c.PaidBy {
+		c.PaidBy[i].LineItems = append([]centrapay.LineItem(nil), c.PaidBy[i].LineItems...)
+	}
 	return &c
 }
 

@@ -88,7 +88,8 @@ Receipt {{.Sale.ExternalRef}}
 {{end}}TOTAL {{.Sale.Currency}} {{money .Sale.Value}}
 Status: {{.Sale.Status}}{{if .Sale.Reason}} ({{.Sale.Reason}}){{end}}
 {{range .Sale.PaidBy}}Paid by {{.Description}} ({{.AssetType}}) {{money .Amount}}
-{{end}}{{if .Sale.RemainingAmount}}{{if eq .Sale.Status "paid"}}Still to pay {{money .Sale.RemainingAmount}}
+{{range .LineItems}}  for {{.Name}} x{{.Qty}}  {{money (cents .Price)}}
+{{end}}{{end}}{{if .Sale.RemainingAmount}}{{if eq .Sale.Status "paid"}}Still to pay {{money .Sale.RemainingAmount}}
 {{end}}{{end}}{{range .Refunds}}{{if eq .State "succeeded"}}Refunded {{money .Amount}} ({{.ID}})
 {{end}}{{end}}{{with .Sale.PaymentRequest}}Centrapay code {{.ShortCode}}
 {{end}}Reference {{.Sale.ExternalRef}}
