@@ -381,3 +381,32 @@ func TestPaidForLineItems(t *testing.T) {
 		t.Fatalf("journaled paid by %+v %v", journaled.PaidBy, err)
 	}
 }
+
+// TestRefundLineItems: a refund says what it gives back: the till's
+// lines (which must sum to it) and invoice, or, for the whole of a sale
+// that had line items, the sale's.
+func TestRefundLineItems(t *testing.T) {
+	r := newRig(t)
+	s := r.start(func(in *pos.SaleInput) { in.LineItems = lines(300, 700) })
+	r.sb.PatronPay(s.PaymentRequest.ID, "", 0)
+	r.tick(1)
+	if _, err := r.eng.Refund(r.ctx, pos.RefundInput{SaleID: s.ID, Amount: 300, LineItems: lines(200)}); pos.ErrorCode(err) != pos.EInvalid {
+		t.Fatalf("lines that do not sum to the refund: %v", err)
+	}
+	part, err := r.eng.Refund(r.ctx, pos.RefundInput{SaleID: s.ID, Amount: 300, LineItems: lines(300), InvoiceRef: "CN-1"})
+	if err != nil || part.State != pos.OpSucceeded || len(part.LineItems) != 1 || part.InvoiceRef != "CN-1" {
+		t.Fatalf("partial refund with its line: %+v %v", part, err)
+	}
+	// the rest is not the whole sale: no lines unless the till gives them
+	rest, err := r.eng.Refund(r.ctx, pos.RefundInput{SaleID: s.ID, Amount: 700})
+	if err != nil || rest.State != pos.OpSucceeded || len(rest.LineItems) != 0 {
+		t.Fatalf("refund of the rest: %+v %v", rest, err)
+	}
+	whole := r.start(func(in *pos.SaleInput) { in.LineItems = lines(250, 750) })
+	r.sb.PatronPay(whole.PaymentRequest.ID, "", 0)
+	r.tick(1)
+	op, err := r.eng.Refund(r.ctx, pos.RefundInput{SaleID: whole.ID, Amount: 1000})
+	if err != nil || op.State != pos.OpSucceeded || len(op.LineItems) != 2 {
+		t.Fatalf("refund of a whole sale: %+v %v", op, err)
+	}
+}

@@ -46,7 +46,7 @@ type Op struct {
 	Amount           int64                `json:"amount,omitempty"`
 	Currency         string               `json:"currency,omitempty"`
 	Reason           string               `json:"reason,omitempty"`     // refund reason
-	InvoiceRef       string               `json:"invoiceRef,omitempty"` // confirm
+	InvoiceRef       string               `json:"invoiceRef,omitempty"` // confirm, refund
 	LineItems        []centrapay.LineItem `json:"lineItems,omitempty"`
 	ConfirmationKey  string               `json:"confirmationKey,omitempty"`  // refund of a pre-auth confirmation
 	MerchantConfigID string               `json:"merchantConfigId,omitempty"` // refund of a Farmlands payment: the config that took it

@@ -22,6 +22,11 @@ type RefundInput struct {
 	Reason           string `json:"reason,omitempty"`
 	ConfirmationKey  string `json:"confirmationIdempotencyKey,omitempty"` // refund of a pre-auth confirmation
 	OperatorID       string `json:"operatorId,omitempty"`                 // who asked, as the till knows them
+	// InvoiceRef and LineItems say what is refunded (optional; the lines
+	// sum to the value). A refund of a whole sale that had line items
+	// carries the sale's when the till gives none.
+	InvoiceRef string               `json:"invoiceRef,omitempty"`
+	LineItems  []centrapay.LineItem `json:"lineItems,omitempty"`
 
 	// Terminal is the till that asks: who may refund what is its rule
 	// (MayRefund); nil for a trusted caller embedding the engine.
@@ -161,6 +166,18 @@ func (e *Engine) Refund(ctx context.Context, in RefundInput) (*Op, error) {
 	if err := checkText("operatorId", in.OperatorID, 128); err != nil {
 		return nil, err
 	}
+	if err := checkText("invoiceRef", in.InvoiceRef, 128); err != nil {
+		return nil, err
+	}
+	if len(in.LineItems) > 0 {
+		sum, err := lineSum(in.LineItems)
+		if err != nil {
+			return nil, err
+		}
+		if sum != in.Amount {
+			return nil, invalid("lineItems", "sum to %s; the refund is %s", money(sum, e.cfg.Currency), money(in.Amount, e.cfg.Currency))
+		}
+	}
 	t, err := e.target(ctx, in)
 	if err != nil {
 		return nil, err
@@ -171,7 +188,7 @@ func (e *Engine) Refund(ctx context.Context, in RefundInput) (*Op, error) {
 	}
 	op := &Op{ID: newID("rf_"), PaymentRequestID: prID, Kind: OpRefund, Amount: in.Amount, Currency: currency,
 		Reason: in.Reason, ConfirmationKey: in.ConfirmationKey, MerchantConfigID: t.merchantConfigID, State: OpPending,
-		OperatorID: in.OperatorID, CreatedAt: e.clk.Now()}
+		OperatorID: in.OperatorID, InvoiceRef: in.InvoiceRef, LineItems: in.LineItems, CreatedAt: e.clk.Now()}
 	if in.Terminal != nil {
 		op.TerminalID = in.Terminal.ID // who asked, which need not be the till that took the payment
 	}
@@ -198,6 +215,9 @@ func (e *Engine) Refund(ctx context.Context, in RefundInput) (*Op, error) {
 		}
 		if in.Amount > left {
 			return nil, invalid("value", "at most %s can be refunded", money(left, s.Currency))
+		}
+		if len(op.LineItems) == 0 && s.Refunded == 0 && len(pending) == 0 && in.Amount == s.Value {
+			op.LineItems = s.LineItems // the whole sale, line by line
 		}
 		op.SaleID = s.ID
 	}
@@ -284,7 +304,8 @@ func (e *Engine) send(ctx context.Context, op *Op) (*centrapay.Activity, error) 
 	switch op.Kind {
 	case OpRefund:
 		a, _, err = e.cp.Refund(ctx, op.PaymentRequestID, &centrapay.RefundRequest{Value: centrapay.Cents(op.Amount, op.Currency),
-			ExternalRef: op.Key, ConfirmationIdempotencyKey: op.ConfirmationKey, MerchantConfigID: op.MerchantConfigID})
+			ExternalRef: op.Key, ConfirmationIdempotencyKey: op.ConfirmationKey, MerchantConfigID: op.MerchantConfigID,
+			InvoiceRef: op.InvoiceRef, LineItems: op.LineItems})
 	case OpConfirm:
 		r := &centrapay.ConfirmRequest{IdempotencyKey: op.Key, InvoiceRef: op.InvoiceRef, LineItems: op.LineItems}
 		v := centrapay.Cents(op.Amount, op.Currency)
