@@ -2,7 +2,6 @@ package pos
 
 import (
 	"errors"
-	"fmt"
 	"unicode"
 	"unicode/utf8"
 
@@ -82,11 +81,11 @@ func cancelReason(code string) string {
 // money writes an amount in minor units as people read it: $12.50 for
 // the dollar currencies, 12.50 EUR for others.
 func money(cents int64, currency string) string {
-	sign := ""
-	if cents < 0 {
-		sign, cents = "-", -cents
+	c, sign := Cents(cents), ""
+	if c < 0 {
+		c, sign = -c, "-"
 	}
-	n := fmt.Sprintf("%d.%02d", cents/100, cents%100)
+	n := c.String()
 	switch currency {
 	case "", "NZD", "AUD", "USD", "CAD", "SGD", "HKD", "FJD":
 		return sign + "$" + n

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"encoding/csv"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -63,14 +62,8 @@ func (s *Server) qrSVG(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// Money formats minor units as 12.34.
-func Money(cents int64) string {
-	sign := ""
-	if cents < 0 {
-		sign, cents = "-", -cents
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, cents/100, cents%100)
-}
+// Money formats minor units as 12.34 (pos.Cents).
+func Money(cents int64) string { return pos.Cents(cents).String() }
 
 // receiptData is what a receipt shows.
 type receiptData struct {
