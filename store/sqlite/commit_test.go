@@ -306,6 +306,7 @@ func TestAnswersShareTheCommit(t *testing.T) {
 	if err := j.Save(ctx, started("s0")); err != nil {
 		t.Fatal(err)
 	}
+	<-queued // s0's own signal: what follows waits for its own items
 	before := sqlite.Commits(j)
 	resume := sqlite.PauseSaves(j)
 	answered := make(chan error, 1)
