@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,27 +18,7 @@ func TestManagerReconcilePage(t *testing.T) {
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	call := func(method, term string, form url.Values, header ...string) (int, string, http.Header) {
 		t.Helper()
-		var body io.Reader
-		if form != nil {
-			body = strings.NewReader(form.Encode())
-		}
-		req, _ := http.NewRequest(method, e.baseURL+"/manager/reconcile", body)
-		if form != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-		if term != "" {
-			req.Header.Set("Authorization", "Bearer "+e.tokens[term])
-		}
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b), resp.Header
+		return e.form(client, method, e.baseURL+"/manager/reconcile", term, form, header...)
 	}
 	if st, body, _ := call("GET", "", nil); st != 401 || !strings.Contains(body, "manager terminal") {
 		t.Errorf("signed out: %d %s", st, body)

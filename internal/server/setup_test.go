@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -224,4 +225,33 @@ func (e *env) cookie(term string) string {
 		e.t.Fatalf("sign in as %s: %d, %d cookies", term, resp.StatusCode, len(c))
 	}
 	return c[0].Name + "=" + c[0].Value
+}
+
+// form makes a request as a browser's page does: a form (nil: none) to
+// target, signed in as terminal term ("" for nobody), with headers given
+// as name, value pairs; it returns the status, the body and the headers.
+// client decides whether redirects are followed.
+func (e *env) form(client *http.Client, method, target, term string, form url.Values, header ...string) (int, string, http.Header) {
+	e.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, target, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if term != "" {
+		req.Header.Set("Authorization", "Bearer "+e.tokens[term])
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
 }
