@@ -54,9 +54,16 @@ type Op struct {
 	Error            string               `json:"error,omitempty"` // Centrapay's code when it refused
 	Message          string               `json:"message,omitempty"`
 	ActivityID       string               `json:"activityId,omitempty"`
-	Attempts         int                  `json:"attempts"`
-	TerminalID       string               `json:"terminalId,omitempty"` // the till that asked for it
-	OperatorID       string               `json:"operatorId,omitempty"` // the person at that till, when it says
-	CreatedAt        time.Time            `json:"createdAt"`
-	UpdatedAt        time.Time            `json:"updatedAt"`
+	// ActivityNumber is the number of the activity Centrapay answered
+	// with (its answer to a refund need not carry an id): how a
+	// refund-completed notification is matched to the refund.
+	ActivityNumber string `json:"activityNumber,omitempty"`
+	// CompletedAt is when Centrapay said a succeeded refund is complete
+	// (zero until then): see RefundStatus.
+	CompletedAt time.Time `json:"completedAt,omitzero"`
+	Attempts    int       `json:"attempts"`
+	TerminalID  string    `json:"terminalId,omitempty"` // the till that asked for it
+	OperatorID  string    `json:"operatorId,omitempty"` // the person at that till, when it says
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
 }

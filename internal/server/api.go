@@ -258,9 +258,17 @@ func (s *Server) getRefund(w http.ResponseWriter, r *http.Request) error {
 	if t := terminal(r.Context()); op.Kind != pos.OpRefund || !t.Manager && op.TerminalID != t.ID {
 		return &pos.Error{Code: pos.ENotFound, Message: "no refund " + r.PathValue("id")}
 	}
-	writeJSON(w, http.StatusOK, op)
+	writeJSON(w, http.StatusOK, viewOp(op))
 	return nil
 }
+
+// opView is an op as the API shows it: a refund says where it stands.
+type opView struct {
+	*pos.Op
+	RefundStatus pos.RefundStatus `json:"refundStatus,omitempty"`
+}
+
+func viewOp(op *pos.Op) opView { return opView{Op: op, RefundStatus: op.RefundStatus()} }
 
 // saleView is a sale as the API shows it: the snapshot and its refunds.
 type saleView struct {
@@ -268,14 +276,18 @@ type saleView struct {
 	Refunds []refundView `json:"refunds"`
 }
 
-// refundView is one refund of a sale.
+// refundView is one refund of a sale. State is the op's (pending until
+// Centrapay answers); Status is the refund's as a merchant reads it
+// (sending, pending until Centrapay completes it, refunded, failed).
 type refundView struct {
-	ID        string      `json:"id"`
-	Amount    int64       `json:"amount"`
-	State     pos.OpState `json:"state"`
-	Reason    string      `json:"reason,omitempty"`
-	Error     string      `json:"error,omitempty"`
-	CreatedAt time.Time   `json:"createdAt"`
+	ID          string           `json:"id"`
+	Amount      int64            `json:"amount"`
+	State       pos.OpState      `json:"state"`
+	Status      pos.RefundStatus `json:"status"`
+	Reason      string           `json:"reason,omitempty"`
+	Error       string           `json:"error,omitempty"`
+	CreatedAt   time.Time        `json:"createdAt"`
+	CompletedAt time.Time        `json:"completedAt,omitzero"`
 }
 
 // view adds the sale's refunds to its snapshot.
@@ -286,7 +298,8 @@ func (s *Server) view(ctx context.Context, sale *pos.Sale) saleView {
 		s.log.Warn("sale refunds", "sale", sale.ID, "err", err)
 	}
 	for _, op := range ops {
-		v.Refunds = append(v.Refunds, refundView{ID: op.ID, Amount: op.Amount, State: op.State, Reason: op.Reason, Error: op.Error, CreatedAt: op.CreatedAt})
+		v.Refunds = append(v.Refunds, refundView{ID: op.ID, Amount: op.Amount, State: op.State, Status: op.RefundStatus(),
+			Reason: op.Reason, Error: op.Error, CreatedAt: op.CreatedAt, CompletedAt: op.CompletedAt})
 	}
 	return v
 }

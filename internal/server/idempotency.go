@@ -141,12 +141,12 @@ func writeOp(w http.ResponseWriter, op *pos.Op) error {
 		if op.Kind == pos.OpRefund {
 			w.Header().Set("Location", "/api/v1/refunds/"+op.ID)
 		}
-		writeJSON(w, http.StatusAccepted, op)
+		writeJSON(w, http.StatusAccepted, viewOp(op))
 	default:
 		if op.Kind == pos.OpRefund {
 			w.Header().Set("Location", "/api/v1/refunds/"+op.ID)
 		}
-		writeJSON(w, http.StatusCreated, op)
+		writeJSON(w, http.StatusCreated, viewOp(op))
 	}
 	return nil
 }
