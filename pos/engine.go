@@ -184,8 +184,8 @@ func (e *Engine) at(point string) bool {
 	return e.dead
 }
 
-// workKey names a piece of scheduled work: a sale to drive or an op to
-// send again.
+// workKey names a piece of scheduled work: a sale to drive, an op to
+// send again, a refund whose completion to check (workRefund).
 type workKey string
 
 // Kinds of work.
@@ -306,6 +306,8 @@ func (e *Engine) work(ctx context.Context, key workKey) {
 		next, err = e.drive(ctx, id)
 	case workOp:
 		next, err = e.resend(ctx, id)
+	case workRefund:
+		next, err = e.checkRefund(ctx, id)
 	}
 	if ctx.Err() != nil {
 		return // stopping: what is unfinished is resumed from the journal at the next start

@@ -17,13 +17,14 @@ const (
 	EventSaleExpired     EventType = "sale.expired"     // the request expired unpaid
 	EventSaleFailed      EventType = "sale.failed"      // no request could be made
 	EventRefundPending   EventType = "refund.pending"   // a refund is journaled, before it is sent
-	EventRefundSucceeded EventType = "refund.succeeded" // Centrapay refunded it
+	EventRefundSucceeded EventType = "refund.succeeded" // Centrapay accepted it (refund pending until complete)
+	EventRefundCompleted EventType = "refund.completed" // Centrapay says it is complete: the money is back
 	EventRefundFailed    EventType = "refund.failed"    // Centrapay refused it
 )
 
 // EventTypes is the catalogue, in the order the documentation lists it.
 var EventTypes = []EventType{EventSalePaid, EventSaleCancelled, EventSaleExpired, EventSaleFailed,
-	EventRefundPending, EventRefundSucceeded, EventRefundFailed}
+	EventRefundPending, EventRefundSucceeded, EventRefundCompleted, EventRefundFailed}
 
 // Valid reports whether t is in the catalogue.
 func (t EventType) Valid() bool {
@@ -43,11 +44,12 @@ var saleEvents = map[Status]EventType{
 	StatusFailed:    EventSaleFailed,
 }
 
-// refundEvents is the event of each refund state.
-var refundEvents = map[OpState]EventType{
-	OpPending:   EventRefundPending,
-	OpSucceeded: EventRefundSucceeded,
-	OpFailed:    EventRefundFailed,
+// refundEvents is the event of each refund status.
+var refundEvents = map[RefundStatus]EventType{
+	RefundSending:   EventRefundPending,
+	RefundPending:   EventRefundSucceeded,
+	RefundCompleted: EventRefundCompleted,
+	RefundFailed:    EventRefundFailed,
 }
 
 // OutboxEvent is one event for merchants' systems. It is written to the
@@ -77,15 +79,17 @@ type OutboxEvent struct {
 // the Change writes: EventsFor compares the two.
 type Before struct {
 	Status Status             // the sale's status; "" for a new sale
-	Ops    map[string]OpState // the state of each refund op of the Change already journaled
+	Ops    map[string]RefundStatus // the status of each refund op of the Change already journaled
 }
 
 // EventsFor decides which events a Change emits, from what the journal
 // held before it (b) and the Change itself. It is the one place that
 // does: a sale that becomes paid, cancelled, expired or failed emits
-// sale.<status>; a refund op newly journaled emits refund.pending, and one
-// that becomes succeeded or failed emits refund.succeeded or
-// refund.failed. Writing the same state again emits nothing. Sale events
+// sale.<status>; a refund op newly journaled emits refund.pending, one
+// that Centrapay accepts or refuses emits refund.succeeded or
+// refund.failed, and one Centrapay completes emits refund.completed
+// (after refund.succeeded, when both happen in one Change). Writing the
+// same status again emits nothing. Sale events
 // come first, then refund events in the order of c.Ops. IDs and sequence
 // numbers are the journal's to give (query.Save, and the store).
 func EventsFor(b Before, c *Change) ([]OutboxEvent, error) {
@@ -103,19 +107,22 @@ func EventsFor(b Before, c *Change) ([]OutboxEvent, error) {
 		if op.Kind != OpRefund {
 			continue
 		}
+		now := op.RefundStatus()
 		prev, known := b.Ops[op.ID]
-		if known && (prev == op.State || op.State == OpPending) {
+		if known && (prev == now || now == RefundSending) {
 			continue
 		}
-		t, ok := refundEvents[op.State]
-		if !ok {
-			continue
+		types := []EventType{refundEvents[now]}
+		if now == RefundCompleted && prev != RefundPending {
+			types = []EventType{EventRefundSucceeded, EventRefundCompleted} // accepted and completed at once
 		}
 		data, err := json.Marshal(op)
 		if err != nil {
-			return nil, fmt.Errorf("event %s: %w", t, err)
+			return nil, fmt.Errorf("event %s: %w", types[0], err)
 		}
-		out = append(out, OutboxEvent{Type: t, CreatedAt: eventTime(op.UpdatedAt), Data: data, Stream: op.Stream()})
+		for _, t := range types {
+			out = append(out, OutboxEvent{Type: t, CreatedAt: eventTime(op.UpdatedAt), Data: data, Stream: op.Stream()})
+		}
 	}
 	return out, nil
 }

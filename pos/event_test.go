@@ -19,7 +19,9 @@ func TestEventsFor(t *testing.T) {
 	refund := func(st pos.OpState) *pos.Op {
 		return &pos.Op{ID: "rf1", SaleID: "s1", Kind: pos.OpRefund, Amount: 300, State: st, UpdatedAt: at}
 	}
-	known := func(st pos.OpState) map[string]pos.OpState { return map[string]pos.OpState{"rf1": st} }
+	completed := refund(pos.OpSucceeded)
+	completed.CompletedAt = at
+	known := func(st pos.RefundStatus) map[string]pos.RefundStatus { return map[string]pos.RefundStatus{"rf1": st} }
 	cases := []struct {
 		name   string
 		before pos.Before
@@ -41,12 +43,16 @@ func TestEventsFor(t *testing.T) {
 		{"void succeeded: cancelled", pos.Before{Status: pos.StatusPending},
 			&pos.Change{Sale: sale(pos.StatusCancelled), Ops: []*pos.Op{{ID: "v1", SaleID: "s1", Kind: pos.OpVoid, State: pos.OpSucceeded}}}, "sale.cancelled@s1"},
 		{"refund journaled", pos.Before{}, &pos.Change{Ops: []*pos.Op{refund(pos.OpPending)}}, "refund.pending@s1"},
-		{"refund unknown, journaled again", pos.Before{Ops: known(pos.OpPending)}, &pos.Change{Ops: []*pos.Op{refund(pos.OpPending)}}, ""},
-		{"refund succeeded, with its sale", pos.Before{Status: pos.StatusPaid, Ops: known(pos.OpPending)},
+		{"refund unknown, journaled again", pos.Before{Ops: known(pos.RefundSending)}, &pos.Change{Ops: []*pos.Op{refund(pos.OpPending)}}, ""},
+		{"refund succeeded, with its sale", pos.Before{Status: pos.StatusPaid, Ops: known(pos.RefundSending)},
 			&pos.Change{Sale: sale(pos.StatusPaid), Ops: []*pos.Op{refund(pos.OpSucceeded)}}, "refund.succeeded@s1"},
-		{"refund failed", pos.Before{Ops: known(pos.OpPending)}, &pos.Change{Ops: []*pos.Op{refund(pos.OpFailed)}}, "refund.failed@s1"},
-		{"refund succeeded again", pos.Before{Ops: known(pos.OpSucceeded)}, &pos.Change{Ops: []*pos.Op{refund(pos.OpSucceeded)}}, ""},
-		{"a succeeded refund never goes back to pending", pos.Before{Ops: known(pos.OpSucceeded)}, &pos.Change{Ops: []*pos.Op{refund(pos.OpPending)}}, ""},
+		{"refund failed", pos.Before{Ops: known(pos.RefundSending)}, &pos.Change{Ops: []*pos.Op{refund(pos.OpFailed)}}, "refund.failed@s1"},
+		{"refund succeeded again", pos.Before{Ops: known(pos.RefundPending)}, &pos.Change{Ops: []*pos.Op{refund(pos.OpSucceeded)}}, ""},
+		{"a succeeded refund never goes back to pending", pos.Before{Ops: known(pos.RefundPending)}, &pos.Change{Ops: []*pos.Op{refund(pos.OpPending)}}, ""},
+		{"refund completed", pos.Before{Ops: known(pos.RefundPending)}, &pos.Change{Ops: []*pos.Op{completed}}, "refund.completed@s1"},
+		{"refund completed again", pos.Before{Ops: known(pos.RefundCompleted)}, &pos.Change{Ops: []*pos.Op{completed}}, ""},
+		{"refund accepted and completed in one change", pos.Before{Ops: known(pos.RefundSending)}, &pos.Change{Ops: []*pos.Op{completed}},
+			"refund.succeeded@s1 refund.completed@s1"},
 		{"refund of a payment no sale took", pos.Before{},
 			&pos.Change{Ops: []*pos.Op{{ID: "rf9", PaymentRequestID: "pr9", Kind: pos.OpRefund, State: pos.OpPending}}}, "refund.pending@pr:pr9"},
 		{"confirm and release emit nothing", pos.Before{Status: pos.StatusPaid}, &pos.Change{Sale: sale(pos.StatusPaid), Ops: []*pos.Op{

@@ -80,9 +80,13 @@ type SaleFilter struct {
 
 // OpFilter selects ops; zero fields select everything.
 type OpFilter struct {
-	SaleID     string
-	Kind       OpKind
-	Pending    bool
+	SaleID           string
+	PaymentRequestID string
+	Kind             OpKind
+	Pending          bool // outcome not known yet
+	// Incomplete selects the refunds Centrapay accepted and has not yet
+	// said are complete (RefundPending).
+	Incomplete bool
 	From, To   time.Time
 	TerminalID string
 }

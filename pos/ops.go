@@ -26,7 +26,7 @@ func (e *Engine) finish(ctx context.Context, op *Op) (*Op, error) {
 	op.Attempts++
 	switch {
 	case err == nil:
-		op.State, op.ActivityID = OpSucceeded, a.ID
+		op.State, op.ActivityID, op.ActivityNumber = OpSucceeded, a.ID, a.ActivityNumber.String()
 	case centrapay.IsUnknownOutcome(err):
 		op.Message = "Centrapay has not answered yet; it will be sent again with the same reference"
 		if err := e.saveOp(ctx, op); err != nil {
@@ -64,6 +64,7 @@ func (e *Engine) finish(ctx context.Context, op *Op) (*Op, error) {
 	if op.Kind == OpAccept || op.Kind == OpDecline {
 		e.schedule(saleWork(op.SaleID), e.clk.Now()) // poll again at once
 	}
+	e.awaitCompletion(op)
 	if op.State == OpFailed {
 		return op, &Error{Code: ERefused, Message: op.Message, Centrapay: op.Error}
 	}
@@ -313,6 +314,13 @@ func (e *Engine) Recover(ctx context.Context) error {
 			e.schedule(opWork(op.ID), now)
 		}
 	}
-	e.log.Info("recovered", "sales", len(sales), "ops", len(ops))
+	refunds, err := e.j.Ops(ctx, OpFilter{Incomplete: true, From: now.Add(-refundCheckFor)})
+	if err != nil {
+		return fmt.Errorf("recover: %w", err)
+	}
+	for _, op := range refunds {
+		e.awaitCompletion(op)
+	}
+	e.log.Info("recovered", "sales", len(sales), "ops", len(ops), "refunds awaiting completion", len(refunds))
 	return nil
 }

@@ -265,6 +265,13 @@ func (e *Engine) Reconcile(ctx context.Context, in ReconcileInput) (*Reconciliat
 	if err := rc.run(ctx); err != nil {
 		return nil, err
 	}
+	if !in.DryRun {
+		for _, id := range rc.completed {
+			if err := e.completeRefund(ctx, id, e.clk.Now()); err != nil {
+				return nil, err
+			}
+		}
+	}
 	st.last.Store(rc.res)
 	e.log.Info("reconciled", "from", in.From, "to", in.To, "activities", rc.res.Activities, "sales", rc.res.Sales,
 		"discrepancies", len(rc.res.Discrepancies))
@@ -284,6 +291,9 @@ type reconciler struct {
 	totals map[string]*ReconciledTotal      // by asset type
 	opened map[string]bool                  // requests found open (and voided) already
 	seen   map[*centrapay.Activity]bool     // activities matched to an op
+	// completed are the refunds pending in the journal that Centrapay
+	// lists: recorded complete once matched (unless DryRun)
+	completed []string
 }
 
 func (rc *reconciler) inPeriod(t time.Time) bool { return !t.Before(rc.in.From) && t.Before(rc.in.To) }
@@ -881,12 +891,17 @@ func (rc *reconciler) matchOps(ctx context.Context, id string, s *Sale, ops []*O
 		}
 		return left
 	}
-	todo = pass(todo, func(op *Op, a *centrapay.Activity) bool { return op.ActivityID != "" && a.ID == op.ActivityID })
+	todo = pass(todo, func(op *Op, a *centrapay.Activity) bool {
+		return op.ActivityID != "" && a.ID == op.ActivityID || op.ActivityNumber != "" && string(a.ActivityNumber) == op.ActivityNumber
+	})
 	todo = pass(todo, func(op *Op, a *centrapay.Activity) bool { n := amountOf(op); return n < 0 || cents(a.Value) == n })
 	todo = pass(todo, func(*Op, *centrapay.Activity) bool { return true })
 	for _, op := range todo {
 		if !rc.inPeriod(op.CreatedAt) {
 			continue
+		}
+		if op.RefundStatus() == RefundPending && rc.e.clk.Now().Sub(op.CreatedAt) < refundCheckFor {
+			continue // accepted, not yet completed: Centrapay lists it once it completes
 		}
 		d := Discrepancy{Kind: DiscrepancyNotAtCentrapay, About: opAbout(op.Kind), PaymentRequestID: id, SaleID: op.SaleID,
 			TerminalID: op.TerminalID, OpID: op.ID, Currency: op.Currency, JournalAmount: max(amountOf(op), 0), At: op.CreatedAt,
@@ -933,6 +948,9 @@ func (rc *reconciler) matchOps(ctx context.Context, id string, s *Sale, ops []*O
 // type's total.
 func (rc *reconciler) matched(op *Op, a *centrapay.Activity, s *Sale) {
 	rc.seen[a] = true
+	if op.RefundStatus() == RefundPending && a.Type == centrapay.ActivityRefund {
+		rc.completed = append(rc.completed, op.ID) // listed: complete
+	}
 	if !rc.inPeriod(op.CreatedAt) {
 		return
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 	"strings"
 
 	"github.com/centrapos/centrapos/centrapay"
@@ -282,13 +284,180 @@ func (op *Op) RefundStatus() RefundStatus {
 	if op.Kind != OpRefund {
 		return ""
 	}
+	return RefundStatusOf(op.State, !op.CompletedAt.IsZero())
+}
+
+// RefundStatusOf is the status of a refund op in state st, completed or
+// not: what a journal reads from its columns.
+func RefundStatusOf(st OpState, completed bool) RefundStatus {
 	switch {
-	case op.State == OpFailed:
+	case st == OpFailed:
 		return RefundFailed
-	case op.State == OpPending:
+	case st == OpPending:
 		return RefundSending
-	case op.CompletedAt.IsZero():
+	case !completed:
 		return RefundPending
 	}
 	return RefundCompleted
+}
+
+// RequestActivities reads a Payment Request's activities. The engine's
+// Centrapay client (centrapay.Client) has it; the engine checks a
+// refund's completion with it when its client does (Config.Centrapay),
+// and otherwise only by notification (RefundCompleted).
+type RequestActivities interface {
+	Activities(ctx context.Context, id string) ([]centrapay.Activity, *centrapay.Response, error)
+}
+
+// Checking a refund's completion. Centrapay's reference says a refund "will
+// be completed asynchronously" and names two signals of it: the
+// payment-request:refund-completed notification, and the refund activity,
+// which records that "funds were returned to the shopper", among the
+// request's activities. The engine takes either: a verified notification
+// (RefundCompleted), and, for a server that receives none, the request's
+// activities read again and again (checkRefund): first refundCheckFirst
+// after Centrapay accepted the refund, then as often as the refund is old
+// (a refund 2 minutes old is checked 2 minutes later), at most every
+// refundCheckMax, for refundCheckFor. A refund left pending after that is
+// listed by reconciliation.
+const (
+	refundCheckFirst = 2 * time.Second
+	refundCheckMax   = 10 * time.Minute
+	refundCheckFor   = 7 * 24 * time.Hour
+)
+
+// workRefund is the kind of work that checks a refund's completion.
+const workRefund = "r:"
+
+func refundWork(id string) workKey { return workKey(workRefund + id) }
+
+// awaitCompletion schedules the first check of refund op's completion,
+// when Centrapay has accepted it and not yet completed it.
+func (e *Engine) awaitCompletion(op *Op) {
+	if op.RefundStatus() == RefundPending {
+		e.schedule(refundWork(op.ID), e.clk.Now().Add(refundCheckFirst))
+	}
+}
+
+// checkRefund reads the activities of refund id's Payment Request and
+// records the refund complete when they list it; otherwise it says when
+// to check again (zero: never).
+func (e *Engine) checkRefund(ctx context.Context, id string) (time.Time, error) {
+	reader, ok := e.cfg.Centrapay.(RequestActivities)
+	if !ok {
+		return time.Time{}, nil
+	}
+	op, err := e.j.Op(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	now := e.clk.Now()
+	if op.RefundStatus() != RefundPending {
+		return time.Time{}, nil
+	}
+	if age := now.Sub(op.CreatedAt); age > refundCheckFor {
+		e.log.Warn("refund still not completed by Centrapay; no longer checked (reconciliation lists it)",
+			"refund", op.ID, "paymentRequest", op.PaymentRequestID, "age", age.Round(time.Minute))
+		return time.Time{}, nil
+	}
+	acts, _, err := reader.Activities(centrapay.WithPriority(ctx, centrapay.PriorityBackground), op.PaymentRequestID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("refund %s completion: %w", op.ID, err)
+	}
+	others, err := e.j.Ops(ctx, OpFilter{PaymentRequestID: op.PaymentRequestID, Kind: OpRefund})
+	if err != nil {
+		return time.Time{}, err
+	}
+	if a := refundActivity(op, others, acts); a != nil {
+		return time.Time{}, e.completeRefund(ctx, op.ID, now)
+	}
+	return now.Add(min(max(now.Sub(op.CreatedAt), refundCheckFirst), refundCheckMax)), nil
+}
+
+// refundActivity is the activity among acts that records refund op: the
+// one with the id or the number Centrapay's answer gave it; failing both
+// (an answer that gave neither), a refund of the same amount that no
+// other refund of the request names, nil when there is none.
+func refundActivity(op *Op, others []*Op, acts []centrapay.Activity) *centrapay.Activity {
+	named := func(o *Op, a *centrapay.Activity) bool {
+		return o.ActivityID != "" && a.ID == o.ActivityID || o.ActivityNumber != "" && string(a.ActivityNumber) == o.ActivityNumber
+	}
+	for i := range acts {
+		if a := &acts[i]; a.Type == centrapay.ActivityRefund && named(op, a) {
+			return a
+		}
+	}
+	if op.ActivityID != "" || op.ActivityNumber != "" {
+		return nil
+	}
+	for i := range acts {
+		a := &acts[i]
+		if a.Type != centrapay.ActivityRefund || cents(a.Value) != Cents(op.Amount) {
+			continue
+		}
+		if !slices.ContainsFunc(others, func(o *Op) bool { return o.ID != op.ID && named(o, a) }) {
+			return a
+		}
+	}
+	return nil
+}
+
+// RefundCompleted records the refund that a verified
+// payment-request:refund-completed notification names (its data, a;
+// Centrapay's notification is signed, and its word that a refund is
+// complete is the one it gives). A notification naming no refund of
+// ours, or one already complete, changes nothing.
+func (e *Engine) RefundCompleted(ctx context.Context, a *centrapay.Activity) error {
+	if a == nil || a.PaymentRequestID == "" {
+		return nil
+	}
+	ops, err := e.j.Ops(ctx, OpFilter{PaymentRequestID: a.PaymentRequestID, Kind: OpRefund})
+	if err != nil {
+		return fmt.Errorf("refund completed: %w", err)
+	}
+	var pending []*Op
+	for _, op := range ops {
+		if op.RefundStatus() == RefundPending {
+			pending = append(pending, op)
+		}
+	}
+	for _, op := range pending {
+		if refundActivity(op, ops, []centrapay.Activity{*a}) != nil {
+			return e.completeRefund(ctx, op.ID, e.clk.Now())
+		}
+	}
+	return nil
+}
+
+// completeRefund records refund id complete at at, with a note in its
+// sale's history, in one step; a refund already complete is left alone.
+func (e *Engine) completeRefund(ctx context.Context, id string, at time.Time) error {
+	op, err := e.j.Op(ctx, id)
+	if err != nil {
+		return fmt.Errorf("complete refund %s: %w", id, err)
+	}
+	c := &Change{Ops: []*Op{op}}
+	if op.SaleID != "" {
+		unlock := e.lock(op.SaleID)
+		defer unlock()
+		if c.Sale, err = e.sale(ctx, op.SaleID); err != nil {
+			return fmt.Errorf("complete refund %s: %w", id, err)
+		}
+		c.Note = fmt.Sprintf("refund of %s completed (%s)", money(op.Amount, op.Currency), op.Key)
+	}
+	if op, err = e.j.Op(ctx, id); err != nil { // read again under the sale's lock
+		return fmt.Errorf("complete refund %s: %w", id, err)
+	}
+	if op.RefundStatus() != RefundPending {
+		return nil
+	}
+	op.CompletedAt = at
+	c.Ops = []*Op{op}
+	if err := e.commit(ctx, c); err != nil {
+		return fmt.Errorf("complete refund %s: %w", id, err)
+	}
+	return nil
 }

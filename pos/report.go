@@ -76,7 +76,7 @@ const (
 	LinePayment       LineKind = "payment"       // an asset type paid a sale (not a pre-auth)
 	LineConfirmation  LineKind = "confirmation"  // a pre-auth confirmation: what is taken from a pre-auth
 	LineAuthorisation LineKind = "authorisation" // a pre-auth authorised: held, not taken
-	LineRefund        LineKind = "refund"        // a refund asked for (counted once it succeeded)
+	LineRefund        LineKind = "refund"        // a refund asked for (counted once Centrapay accepted it)
 	LineVoid          LineKind = "void"          // a paid sale voided: Centrapay gave all of it back
 )
 
@@ -111,9 +111,10 @@ type Line struct {
 	// Outstanding is what an authorisation still holds: authorised, not
 	// confirmed, not released.
 	Outstanding Cents `json:"outstanding,omitempty"`
-	// Status is the sale's status for a payment or a void, the op's state
-	// for a refund or a confirmation, the pre-auth's status (authorized,
-	// released) for an authorisation.
+	// Status is the sale's status for a payment or a void, the refund's
+	// status (RefundStatus: sending, pending, refunded, failed) for a
+	// refund, the op's state for a confirmation, the pre-auth's status
+	// (authorized, released) for an authorisation.
 	Status     string    `json:"status"`
 	TerminalID string    `json:"terminalId"`           // the till that took the payment or asked for the refund
 	OperatorID string    `json:"operatorId,omitempty"` // the person at that till, when it said
@@ -122,11 +123,14 @@ type Line struct {
 }
 
 // counted reports whether l is in the totals: money taken, or given back
-// by a refund that succeeded (a pending one is not yet, a failed one
-// never); a confirmation takes money once it succeeded.
+// by a refund Centrapay accepted (complete or not: it cannot be taken
+// back; one not yet answered is not counted, a refused one never); a
+// confirmation takes money once it succeeded.
 func (l *Line) counted() bool {
 	switch l.Kind {
-	case LineRefund, LineConfirmation:
+	case LineRefund:
+		return RefundStatus(l.Status).Counted()
+	case LineConfirmation:
 		return l.Status == string(OpSucceeded)
 	case LinePayment, LineVoid:
 		return true
@@ -323,6 +327,9 @@ func (r *Report) addOp(op *Op, s *Sale) {
 	l := Line{Kind: LineRefund, ID: op.ID, SaleID: op.SaleID, PaymentRequestID: op.PaymentRequestID, AssetType: UnknownAssetType,
 		Amount: Cents(op.Amount), Currency: op.Currency, Status: string(op.State), TerminalID: op.TerminalID, OperatorID: op.OperatorID,
 		Reason: op.Reason, At: op.CreatedAt}
+	if op.Kind == OpRefund {
+		l.Status = string(op.RefundStatus())
+	}
 	if s != nil {
 		sl := saleLine(LineRefund, s)
 		l.SaleID, l.ShortCode, l.ExternalRef = s.ID, sl.ShortCode, sl.ExternalRef

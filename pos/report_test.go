@@ -118,9 +118,21 @@ func preAuth(id, till string, when time.Time, amount, confirmed int64, released 
 }
 
 // refund is a refund op of sale s asked by till in state.
+// A refund in state succeeded is complete (Centrapay said so a minute
+// later); completed(accepted(op)) makes one accepted and not complete.
 func refund(id string, s *pos.Sale, till string, when time.Time, amount int64, state pos.OpState) *pos.Op {
-	return &pos.Op{ID: id, SaleID: s.ID, PaymentRequestID: s.PaymentRequest.ID, Kind: pos.OpRefund, Key: id, Amount: amount, Currency: "NZD",
+	op := &pos.Op{ID: id, SaleID: s.ID, PaymentRequestID: s.PaymentRequest.ID, Kind: pos.OpRefund, Key: id, Amount: amount, Currency: "NZD",
 		State: state, TerminalID: till, OperatorID: "op-" + till, CreatedAt: when, UpdatedAt: when}
+	if state == pos.OpSucceeded {
+		op.CompletedAt = when.Add(time.Minute)
+	}
+	return op
+}
+
+// accepted makes refund op accepted by Centrapay and not yet complete.
+func accepted(op *pos.Op) *pos.Op {
+	op.State, op.CompletedAt = pos.OpSucceeded, time.Time{}
+	return op
 }
 
 // confirmation is a confirm op of pre-auth s.

@@ -73,8 +73,10 @@ type ZSection struct {
 	// is made; Outstanding is what they hold.
 	PreAuthsOutstanding []Line `json:"preAuthsOutstanding"`
 	Outstanding         Cents  `json:"outstanding"`
-	// RefundsPending are the refunds of the day whose outcome Centrapay
-	// has not given yet: not in Refunded. PendingRefunds is their sum.
+	// RefundsPending are the refunds of the day not yet complete at
+	// Centrapay: sent and not answered yet (status sending, not in
+	// Refunded), or accepted and not completed yet (status pending, in
+	// Refunded: it cannot be taken back). PendingRefunds is their sum.
 	RefundsPending []Line `json:"refundsPending"`
 	PendingRefunds Cents  `json:"pendingRefunds"`
 	// OpenSales are the sales of the day not final yet; OpenValue is
@@ -171,7 +173,7 @@ func zSection(rep *Report, id string, in func(terminalID string) bool) ZSection 
 		}
 	}
 	for _, l := range sub.Refunds {
-		if l.Kind == LineRefund && l.Status == string(OpPending) {
+		if st := RefundStatus(l.Status); l.Kind == LineRefund && (st == RefundSending || st == RefundPending) {
 			z.RefundsPending = append(z.RefundsPending, l)
 			z.PendingRefunds += l.Amount
 		}

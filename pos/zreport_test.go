@@ -2,6 +2,7 @@ package pos_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,5 +147,33 @@ func TestZReportDayAcrossDST(t *testing.T) {
 				t.Errorf("time zone %q", z.TimeZone)
 			}
 		})
+	}
+}
+
+// TestZReportRefundNotComplete: a refund Centrapay accepted and has not
+// completed is money given back (it cannot be taken back) and is listed
+// as pending; one not answered yet is listed and not counted; a complete
+// one is counted and not listed.
+func TestZReportRefundNotComplete(t *testing.T) {
+	wallet := paidSale("s1", "till-1", at(1, 0), "centrapay.nzd.test", 5000)
+	j := journalOf(t, []*pos.Sale{wallet}, []*pos.Op{
+		refund("rf_done", wallet, "till-1", at(2, 0), 1000, pos.OpSucceeded),
+		accepted(refund("rf_accepted", wallet, "till-1", at(3, 0), 700, pos.OpPending)),
+		refund("rf_sending", wallet, "till-1", at(4, 0), 300, pos.OpPending),
+	})
+	z, err := pos.BuildZReport(context.Background(), j, pos.ZFilter{Day: "2026-11-25", Location: time.UTC}, "NZD", at(23, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := z.Store
+	if st.Refunds != 2 || st.Refunded != 1700 || st.Net != 3300 {
+		t.Errorf("refunds %d refunded %s net %s, want 2, 17.00, 33.00", st.Refunds, st.Refunded, st.Net)
+	}
+	var got []string
+	for _, l := range st.RefundsPending {
+		got = append(got, l.ID+":"+l.Status)
+	}
+	if strings.Join(got, " ") != "rf_accepted:pending rf_sending:sending" || st.PendingRefunds != 1000 {
+		t.Errorf("refunds pending %v (%s), want rf_accepted:pending rf_sending:sending (10.00)", got, st.PendingRefunds)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/centrapos/centrapos/centrapay"
+	"github.com/centrapos/centrapos/clock"
 )
 
 const (
@@ -213,9 +214,42 @@ func (s *Sandbox) answerCondition(w http.ResponseWriter, r *http.Request, m *Mer
 	writeJSON(w, http.StatusOK, a)
 }
 
-// refunded notifies a refund: Centrapay completes refunds asynchronously,
-// the sandbox at once, so both notifications follow each other.
+// refunded notifies a refund accepted. Centrapay completes refunds
+// asynchronously: the sandbox after Config.RefundDelay, when the
+// refund's activity is listed and refund-completed is sent; at once
+// without a delay.
 func (s *Sandbox) refunded(req *request, a centrapay.Activity) {
 	s.notify(centrapay.NotificationRefundInitiated, req, a)
-	s.notify(centrapay.NotificationRefundCompleted, req, a)
+	if s.refundDelay <= 0 {
+		s.notify(centrapay.NotificationRefundCompleted, req, a)
+		return
+	}
+	if req.incomplete == nil {
+		req.incomplete = map[string]time.Time{}
+	}
+	req.incomplete[a.ID] = s.now().Add(s.refundDelay)
+	if _, manual := s.clk.(*clock.Fake); !manual {
+		// on the real clock the refund completes on time even when no
+		// one asks; a manual clock completes it when advanced, or when
+		// the request is next read
+		time.AfterFunc(s.refundDelay, func() {
+			if s.ctx.Err() != nil {
+				return // closed
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.completeRefunds(req)
+		})
+	}
+}
+
+// completeRefunds completes req's refunds that are due; s.mu is held.
+func (s *Sandbox) completeRefunds(req *request) {
+	now := s.now()
+	for _, a := range req.activities {
+		if due, ok := req.incomplete[a.ID]; ok && !now.Before(due) {
+			delete(req.incomplete, a.ID)
+			s.notify(centrapay.NotificationRefundCompleted, req, a)
+		}
+	}
 }

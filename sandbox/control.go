@@ -128,6 +128,11 @@ func (s *Sandbox) Advance(d time.Duration) error {
 		return fmt.Errorf("advance clock: %w", errRealClock)
 	}
 	f.Advance(d)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, req := range s.requests {
+		s.completeRefunds(req)
+	}
 	return nil
 }
 

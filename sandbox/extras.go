@@ -162,7 +162,12 @@ func (s *Sandbox) merchantActivities(w http.ResponseWriter, r *http.Request, m *
 	for _, id := range s.order {
 		if req := s.requests[id]; req.merchant == m {
 			s.expire(req)
-			all = append(all, req.activities...)
+			s.completeRefunds(req)
+			for _, a := range req.activities {
+				if _, pending := req.incomplete[a.ID]; !pending {
+					all = append(all, a)
+				}
+			}
 		}
 	}
 	slices.SortStableFunc(all, func(a, b centrapay.Activity) int { return b.CreatedAt.Time.Compare(a.CreatedAt.Time) })

@@ -21,6 +21,7 @@ type request struct {
 	paid       int64
 	refunded   int64
 	refunds    map[string]centrapay.Activity // by refund externalRef
+	incomplete map[string]time.Time          // refund activity id → when it completes (Config.RefundDelay)
 	polled     bool
 
 	// pre-auth: what the patron authorized and what was confirmed of it
@@ -289,6 +290,7 @@ func (s *Sandbox) find(w http.ResponseWriter, id string, m *Merchant) *request {
 		return nil
 	}
 	s.expire(req)
+	s.completeRefunds(req)
 	return req
 }
 
@@ -434,7 +436,9 @@ func (s *Sandbox) activities(w http.ResponseWriter, r *http.Request, m *Merchant
 	var out activityItems
 	out.Items = make([]centrapay.Activity, 0, len(req.activities))
 	for i := len(req.activities) - 1; i >= 0; i-- {
-		out.Items = append(out.Items, req.activities[i])
+		if _, pending := req.incomplete[req.activities[i].ID]; !pending {
+			out.Items = append(out.Items, req.activities[i])
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

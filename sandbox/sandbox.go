@@ -36,6 +36,12 @@ type Config struct {
 	RateLimit int      // requests a minute per API key; 0 means 200, below 0 unlimited
 	Webhooks  []string // subscriber URLs: paid, refund-initiated and refund-completed notifications
 	StateFile string   // if set, the state is kept there, so a restarted sandbox goes on where it stopped
+	// RefundDelay is how long (business time) a refund takes to complete
+	// once accepted: Centrapay completes refunds asynchronously. Until it
+	// completes, its activity is not listed (not among the request's
+	// activities, nor the merchant's payment activities); when it does,
+	// payment-request:refund-completed is sent. 0 completes at once.
+	RefundDelay time.Duration
 }
 
 // Merchant is a merchant with its configs and merchant-terminal API keys.
@@ -84,12 +90,13 @@ type Sandbox struct {
 	buckets   map[string]*bucket
 	rateLimit int
 
-	stateFile  string
-	signer     *signer
-	webhooks   []string        // read and added to under mu
-	ctx        context.Context // ends deliveries on Close
-	stop       context.CancelFunc
-	deliveries sync.WaitGroup
+	refundDelay time.Duration // Config.RefundDelay
+	stateFile   string
+	signer      *signer
+	webhooks    []string        // read and added to under mu
+	ctx         context.Context // ends deliveries on Close
+	stop        context.CancelFunc
+	deliveries  sync.WaitGroup
 
 	mu       sync.Mutex
 	notified int
@@ -106,6 +113,7 @@ type Sandbox struct {
 func New(cfg Config) (*Sandbox, error) {
 	s := &Sandbox{clk: cfg.Clock, logger: cfg.Logger, publicURL: cfg.PublicURL, merchants: cfg.Merchants}
 	s.rateLimit = cfg.RateLimit
+	s.refundDelay = cfg.RefundDelay
 	if s.rateLimit == 0 {
 		s.rateLimit = 200
 	}

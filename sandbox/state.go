@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/centrapos/centrapos/centrapay"
 )
@@ -28,6 +29,7 @@ type savedRequest struct {
 	Paid          int64                         `json:"paid"`
 	Refunded      int64                         `json:"refunded"`
 	Refunds       map[string]centrapay.Activity `json:"refunds,omitempty"`
+	Incomplete    map[string]time.Time          `json:"incomplete,omitempty"`
 	Polled        bool                          `json:"polled,omitempty"`
 	Authorized    int64                         `json:"authorized,omitempty"`
 	Confirmed     int64                         `json:"confirmed,omitempty"`
@@ -52,7 +54,7 @@ func (s *Sandbox) saveState() error {
 	st := savedState{Seq: s.seq, Notified: s.notified, Order: s.order, Requests: map[string]savedRequest{}}
 	for id, r := range s.requests {
 		sr := savedRequest{PR: r.pr, MerchantID: r.merchant.ID, CreatedBy: r.createdBy, Scenario: r.scenario, Activities: r.activities, Paid: r.paid,
-			Refunded: r.refunded, Refunds: r.refunds, Polled: r.polled, Authorized: r.authorized, Confirmed: r.confirmed,
+			Refunded: r.refunded, Refunds: r.refunds, Incomplete: r.incomplete, Polled: r.polled, Authorized: r.authorized, Confirmed: r.confirmed,
 			Confirmations: map[string]savedConfirmation{}, Pays: map[string]savedPay{}}
 		for k, c := range r.confirmations {
 			sr.Confirmations[k] = savedConfirmation{c.activity, c.content, c.amount, c.refunded}
@@ -110,7 +112,7 @@ func (s *Sandbox) loadState() error {
 			sr.PR.MerchantConditions = []centrapay.Condition{} // a state saved before merchantConditions was always sent
 		}
 		r := &request{pr: sr.PR, merchant: m, createdBy: sr.CreatedBy, scenario: sr.Scenario, activities: sr.Activities, paid: sr.Paid, refunded: sr.Refunded,
-			refunds: sr.Refunds, polled: sr.Polled, authorized: sr.Authorized, confirmed: sr.Confirmed,
+			refunds: sr.Refunds, incomplete: sr.Incomplete, polled: sr.Polled, authorized: sr.Authorized, confirmed: sr.Confirmed,
 			confirmations: map[string]*confirmation{}, pays: map[string]payCall{}}
 		if r.refunds == nil {
 			r.refunds = map[string]centrapay.Activity{}

@@ -20,7 +20,10 @@ const DefaultWebhookPath = "/webhooks/centrapay"
 // Webhooks configures the receiver of Centrapay's webhook calls
 // (Config.Webhooks). A verified notification is a hint: the engine polls
 // its Payment Request at once (pos.Engine.PollRequest), and only
-// Centrapay's answer to that poll changes a sale.
+// Centrapay's answer to that poll changes a sale. The one thing a
+// notification records by itself is that a refund is complete
+// (payment-request:refund-completed, pos.Engine.RefundCompleted): that is
+// Centrapay's signed word, no poll can say it, and it moves no money.
 type Webhooks struct {
 	// Verifier checks each call's JWT; its audience is the URL Centrapay
 	// calls. Required.
@@ -135,6 +138,17 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("Centrapay webhook rejected", "id", id, "remote", r.RemoteAddr, "reason", err)
 		answer(http.StatusUnauthorized, "rejected")
 		return
+	}
+	if n.Type == centrapay.NotificationRefundCompleted {
+		// Centrapay's signed word that a refund is complete, recorded
+		// before the notification is (recording it again changes
+		// nothing): a failure is answered 500, and Centrapay sends it
+		// again
+		if err := s.eng.RefundCompleted(ctx, &n.Data); err != nil {
+			s.log.Error("Centrapay webhook: record a refund completed", "id", id, "notification", n.ID, "err", err)
+			answer(http.StatusInternalServerError, "error")
+			return
+		}
 	}
 	sum := sha256.Sum256(body)
 	seen, err := hooks.Notifications.SeenNotification(ctx, n.ID, hex.EncodeToString(sum[:]), s.clk.Now())

@@ -33,6 +33,8 @@ func zDay(t *testing.T) *env {
 	if r := e.do("POST", "/api/v1/refunds", "till-1", map[string]any{"saleId": wallet.ID, "value": 500, "operatorId": "op-1"}); r.status != http.StatusCreated {
 		t.Fatalf("refund: %d %s", r.status, r.body)
 	}
+	e.fake.Advance(3 * time.Second) // the engine checks the refund's activities: complete
+	e.settle()
 	e.sb.AddFault(sandbox.Fault{Method: "POST", Path: "/api/payment-requests/*/refund", Kind: sandbox.FaultDropAfterCommit, Count: 2})
 	if r := e.do("POST", "/api/v1/refunds", "manager", map[string]any{"saleId": farm.ID, "value": 300}); r.status != http.StatusAccepted {
 		t.Fatalf("pending refund: %d %s", r.status, r.body)
@@ -211,6 +213,13 @@ func TestReportCSVColumnsMeanOneThing(t *testing.T) {
 	if r := e.do("POST", "/api/v1/refunds", "manager", map[string]any{"saleId": s.ID, "value": 250, "operatorId": "bob", "reason": "wrong size"}); r.status != http.StatusCreated {
 		t.Fatalf("refund: %d %s", r.status, r.body)
 	}
+	// accepted, then complete once the engine finds it among the
+	// request's activities (its first check is 2 s after)
+	if r := e.do("GET", "/api/v1/reports/transactions?format=csv", "manager", nil); !strings.Contains(string(r.body), ",pending,") {
+		t.Errorf("the refund just accepted is not pending:\n%s", r.body)
+	}
+	e.fake.Advance(2 * time.Second)
+	e.settle()
 	r := e.do("GET", "/api/v1/reports/transactions?format=csv", "manager", nil)
 	rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
 	if err != nil || len(rows) != 3 {
@@ -231,7 +240,7 @@ func TestReportCSVColumnsMeanOneThing(t *testing.T) {
 		"payment_request_id": {got.PaymentRequest.ID, got.PaymentRequest.ID},
 		"short_code":         {got.PaymentRequest.ShortCode, got.PaymentRequest.ShortCode},
 		"external_ref":       {"R-77", "R-77"},
-		"status":             {"paid", "succeeded"},
+		"status":             {"paid", "refunded"},
 		"asset_type":         {"centrapay.nzd.test", "centrapay.nzd.test"},
 		"amount":             {"15.00", "2.50"},
 		"currency":           {"NZD", "NZD"},

@@ -222,30 +222,8 @@ func (w *where) String() string {
 
 // Sales lists sales, newest first.
 func (j *Journal) Sales(ctx context.Context, f pos.SaleFilter) ([]*pos.Sale, error) {
-	var w where
-	if !f.From.IsZero() {
-		w.add("created_at >= ?", f.From)
-	}
-	if !f.To.IsZero() {
-		w.add("created_at < ?", f.To)
-	}
-	if f.TerminalID != "" {
-		w.add("terminal_id = ?", f.TerminalID)
-	}
-	if f.Status != "" {
-		w.add("status = ?", string(f.Status))
-	}
-	if f.Open {
-		w.conds = append(w.conds, "NOT final")
-	}
-	if f.After != "" {
-		w.add("(created_at, seq) < (SELECT created_at, seq FROM sales WHERE id = ?)", f.After)
-	}
-	q := `SELECT data FROM sales` + w.String() + ` ORDER BY created_at DESC, seq DESC`
-	if f.Limit > 0 {
-		q += " LIMIT " + strconv.Itoa(f.Limit)
-	}
-	rows, err := j.pool.Query(ctx, q, w.args...)
+	w, orderLimit := query.Sales(query.Postgres, f)
+	rows, err := j.pool.Query(ctx, `SELECT data FROM sales`+w.String()+orderLimit, w.Args...)
 	return scanJSON[pos.Sale](rows, err)
 }
 
@@ -272,26 +250,8 @@ func (j *Journal) Op(ctx context.Context, id string) (*pos.Op, error) {
 
 // Ops lists ops, oldest first.
 func (j *Journal) Ops(ctx context.Context, f pos.OpFilter) ([]*pos.Op, error) {
-	var w where
-	if f.SaleID != "" {
-		w.add("sale_id = ?", f.SaleID)
-	}
-	if f.Kind != "" {
-		w.add("kind = ?", string(f.Kind))
-	}
-	if f.Pending {
-		w.conds = append(w.conds, "state = 'pending'")
-	}
-	if !f.From.IsZero() {
-		w.add("created_at >= ?", f.From)
-	}
-	if !f.To.IsZero() {
-		w.add("created_at < ?", f.To)
-	}
-	if f.TerminalID != "" {
-		w.add("terminal_id = ?", f.TerminalID)
-	}
-	rows, err := j.pool.Query(ctx, `SELECT data FROM ops`+w.String()+` ORDER BY created_at, seq`, w.args...)
+	w := query.Ops(query.Postgres, f)
+	rows, err := j.pool.Query(ctx, `SELECT data FROM ops`+w.String()+` ORDER BY created_at, seq`, w.Args...)
 	return scanJSON[pos.Op](rows, err)
 }
 

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"time"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -273,10 +275,10 @@ func (t *pipeTx) SaveOp(ctx context.Context, op *pos.Op) error {
 			return fmt.Errorf("postgres: save op %s: %w", op.ID, err)
 		}
 		return nil
-	}, `INSERT INTO ops (id, sale_id, pr_id, kind, state, terminal_id, created_at, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (id) DO UPDATE SET pr_id = excluded.pr_id, state = excluded.state, data = excluded.data`,
-		op.ID, op.SaleID, op.PaymentRequestID, string(op.Kind), string(op.State), op.TerminalID, op.CreatedAt, data)
+	}, `INSERT INTO ops (id, sale_id, pr_id, kind, state, terminal_id, created_at, completed_at, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (id) DO UPDATE SET pr_id = excluded.pr_id, state = excluded.state, completed_at = excluded.completed_at, data = excluded.data`,
+		op.ID, op.SaleID, op.PaymentRequestID, string(op.Kind), string(op.State), op.TerminalID, op.CreatedAt, timeOrNull(op.CompletedAt), data)
 	return nil
 }
 
@@ -354,19 +356,23 @@ func (t *pipeTx) SaleStatus(ctx context.Context, id string) (pos.Status, error) 
 	return t.held[id], nil // "" when there is no such sale
 }
 
-func (t *pipeTx) OpState(ctx context.Context, id string) (pos.OpState, error) {
+func (t *pipeTx) RefundStatus(ctx context.Context, id string) (pos.RefundStatus, error) {
 	var st string
+	var completed bool
 	t.queue(func(br pgx.BatchResults) error {
-		err := br.QueryRow().Scan(&st)
+		err := br.QueryRow().Scan(&st, &completed)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: read op %s: %w", id, err)
 		}
 		return nil
-	}, `SELECT state FROM ops WHERE id = $1 FOR UPDATE`, id)
+	}, `SELECT state, completed_at IS NOT NULL FROM ops WHERE id = $1 FOR UPDATE`, id)
 	if err := t.read(ctx); err != nil {
 		return "", err
 	}
-	return pos.OpState(st), nil
+	if st == "" {
+		return "", nil
+	}
+	return pos.RefundStatusOf(pos.OpState(st), completed), nil
 }
 
 func (t *pipeTx) Subscribers(ctx context.Context) ([]pos.Endpoint, error) {
@@ -409,4 +415,12 @@ func (t *pipeTx) queueSubscribers() {
 		return nil
 	}, `SELECT id, url, events, enabled, created_at FROM webhook_endpoints
 		WHERE enabled AND removed_at IS NULL ORDER BY created_at, id`)
+}
+
+// timeOrNull is t, NULL for the zero time.
+func timeOrNull(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
 }

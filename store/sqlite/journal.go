@@ -139,6 +139,14 @@ func (j *Journal) apply(ctx context.Context, version int, name string) error {
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
+// msOrNull is t in unix milliseconds, NULL for the zero time.
+func msOrNull(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
 func saleColumns(s *pos.Sale) (prID, shortCode any, final int, data []byte, err error) {
 	if s.PaymentRequest != nil {
 		prID, shortCode = s.PaymentRequest.ID, s.PaymentRequest.ShortCode
@@ -226,7 +234,7 @@ func (w *txWriter) SaveOp(ctx context.Context, op *pos.Op) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.stmt(ctx, w.s.saveOp).ExecContext(ctx, op.ID, op.SaleID, op.PaymentRequestID, op.Kind, op.State, op.TerminalID, ms(op.CreatedAt), data)
+	_, err = w.stmt(ctx, w.s.saveOp).ExecContext(ctx, op.ID, op.SaleID, op.PaymentRequestID, op.Kind, op.State, op.TerminalID, ms(op.CreatedAt), msOrNull(op.CompletedAt), data)
 	if err != nil {
 		return fmt.Errorf("sqlite: save op %s: %w", op.ID, err)
 	}
@@ -293,35 +301,8 @@ func (j *Journal) FindSale(ctx context.Context, q pos.SaleQuery) (*pos.Sale, err
 
 // Sales lists sales, newest first.
 func (j *Journal) Sales(ctx context.Context, f pos.SaleFilter) ([]*pos.Sale, error) {
-	var where []string
-	var args []any
-	if !f.From.IsZero() {
-		where, args = append(where, "created_at >= ?"), append(args, ms(f.From))
-	}
-	if !f.To.IsZero() {
-		where, args = append(where, "created_at < ?"), append(args, ms(f.To))
-	}
-	if f.TerminalID != "" {
-		where, args = append(where, "terminal_id = ?"), append(args, f.TerminalID)
-	}
-	if f.Status != "" {
-		where, args = append(where, "status = ?"), append(args, f.Status)
-	}
-	if f.Open {
-		where = append(where, "final = 0")
-	}
-	if f.After != "" {
-		where, args = append(where, "(created_at, rowid) < (SELECT created_at, rowid FROM sales WHERE id = ?)"), append(args, f.After)
-	}
-	q := `SELECT data FROM sales`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY created_at DESC, rowid DESC"
-	if f.Limit > 0 {
-		q += " LIMIT " + strconv.Itoa(f.Limit)
-	}
-	return scanSales(j.rdb.QueryContext(ctx, q, args...))
+	w, orderLimit := query.Sales(query.SQLite, f)
+	return scanSales(j.rdb.QueryContext(ctx, `SELECT data FROM sales`+w.String()+orderLimit, w.Args...))
 }
 
 // History returns a sale's state changes, oldest first.
@@ -351,31 +332,8 @@ func (j *Journal) Op(ctx context.Context, id string) (*pos.Op, error) {
 
 // Ops lists ops, oldest first.
 func (j *Journal) Ops(ctx context.Context, f pos.OpFilter) ([]*pos.Op, error) {
-	var where []string
-	var args []any
-	if f.SaleID != "" {
-		where, args = append(where, "sale_id = ?"), append(args, f.SaleID)
-	}
-	if f.Kind != "" {
-		where, args = append(where, "kind = ?"), append(args, f.Kind)
-	}
-	if f.Pending {
-		where = append(where, "state = 'pending'")
-	}
-	if !f.From.IsZero() {
-		where, args = append(where, "created_at >= ?"), append(args, ms(f.From))
-	}
-	if !f.To.IsZero() {
-		where, args = append(where, "created_at < ?"), append(args, ms(f.To))
-	}
-	if f.TerminalID != "" {
-		where, args = append(where, "terminal_id = ?"), append(args, f.TerminalID)
-	}
-	q := `SELECT data FROM ops`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	return scanOps(j.rdb.QueryContext(ctx, q+" ORDER BY created_at, rowid", args...))
+	w := query.Ops(query.SQLite, f)
+	return scanOps(j.rdb.QueryContext(ctx, `SELECT data FROM ops`+w.String()+` ORDER BY created_at, rowid`, w.Args...))
 }
 
 // KnownRequest reports whether a sale or a create holds request id.

@@ -29,16 +29,17 @@ func (w *txWriter) SaleStatus(ctx context.Context, id string) (pos.Status, error
 	return pos.Status(st), nil
 }
 
-func (w *txWriter) OpState(ctx context.Context, id string) (pos.OpState, error) {
+func (w *txWriter) RefundStatus(ctx context.Context, id string) (pos.RefundStatus, error) {
 	var st string
-	err := w.stmt(ctx, w.s.opState).QueryRowContext(ctx, id).Scan(&st)
+	var completed bool
+	err := w.stmt(ctx, w.s.opState).QueryRowContext(ctx, id).Scan(&st, &completed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("sqlite: read op %s: %w", id, err)
 	}
-	return pos.OpState(st), nil
+	return pos.RefundStatusOf(pos.OpState(st), completed), nil
 }
 
 func (w *txWriter) Subscribers(ctx context.Context) ([]pos.Endpoint, error) {

@@ -24,8 +24,9 @@ type Tx interface {
 	// SaleStatus reads a sale's status in the transaction, locking its
 	// row where the database can; "" when there is no such sale.
 	SaleStatus(ctx context.Context, id string) (pos.Status, error)
-	// OpState reads an op's state likewise; "" when there is no such op.
-	OpState(ctx context.Context, id string) (pos.OpState, error)
+	// RefundStatus reads a refund op's status likewise; "" when there is
+	// no such op.
+	RefundStatus(ctx context.Context, id string) (pos.RefundStatus, error)
 	// Subscribers lists the enabled endpoints (without their secrets).
 	Subscribers(ctx context.Context) ([]pos.Endpoint, error)
 	// InsertEvent adds an event to the outbox, numbering it in its
@@ -87,13 +88,13 @@ func readBefore(ctx context.Context, tx Tx, c *pos.Change) (pos.Before, error) {
 		if op.Kind != pos.OpRefund {
 			continue
 		}
-		st, err := tx.OpState(ctx, op.ID)
+		st, err := tx.RefundStatus(ctx, op.ID)
 		if err != nil {
 			return b, err
 		}
 		if st != "" {
 			if b.Ops == nil {
-				b.Ops = map[string]pos.OpState{}
+				b.Ops = map[string]pos.RefundStatus{}
 			}
 			b.Ops[op.ID] = st
 		}
