@@ -32,11 +32,21 @@ type rig struct {
 
 func newRig(t testing.TB, edit ...func(*pos.Config)) *rig {
 	t.Helper()
+	return newRigWith(t, nil, edit...)
+}
+
+// newRigWith is newRig with a sandbox configured by sb as well.
+func newRigWith(t testing.TB, sbEdit func(*sandbox.Config), edit ...func(*pos.Config)) *rig {
+	t.Helper()
 	r := &rig{t: t, ctx: context.Background(), fake: clock.NewFake(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))}
 	if len(edit) > 0 {
 		r.edit = edit[0]
 	}
-	sb, err := sandbox.New(sandbox.Config{Clock: r.fake, RateLimit: -1})
+	sbc := sandbox.Config{Clock: r.fake, RateLimit: -1}
+	if sbEdit != nil {
+		sbEdit(&sbc)
+	}
+	sb, err := sandbox.New(sbc)
 	if err != nil {
 		t.Fatal(err)
 	}

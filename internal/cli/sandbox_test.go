@@ -71,6 +71,9 @@ func TestSandboxFlags(t *testing.T) {
 	if err := m.Run(ctx, []string{"sandbox", "--listen", "127.0.0.1:0", "--rate-limit", "0"}); !errors.As(err, &usage) {
 		t.Errorf("--rate-limit 0: %v", err)
 	}
+	if err := m.Run(ctx, []string{"sandbox", "--listen", "127.0.0.1:0", "--refund-delay", "-1s"}); !errors.As(err, &usage) {
+		t.Errorf("--refund-delay -1s: %v", err)
+	}
 	if err := m.Run(ctx, []string{"sandbox", "--webhook", "not a url"}); !errors.As(err, &usage) {
 		t.Errorf("bad --webhook: %v", err)
 	}
