@@ -25,7 +25,10 @@ var eventMeaning = map[pos.EventType]string{
 	pos.EventSaleExpired:     "The Payment Request expired before the patron paid.",
 	pos.EventSaleFailed:      "No Payment Request could be made (`data.reason`); nothing was charged.",
 	pos.EventRefundPending:   "A refund is journaled and about to be sent to Centrapay (`data` is the refund; `data.key` is the reference Centrapay dedupes it on).",
-	pos.EventRefundSucceeded: "Centrapay refunded it. The sale's `refunded` grows by `data.amount`.",
+	pos.EventRefundSucceeded: "Centrapay accepted the refund. The sale's `refunded` grows by `data.amount`; the refund is pending " +
+		"(`refundStatus` on the API) until Centrapay completes it, asynchronously (`refund.completed`).",
+	pos.EventRefundCompleted: "Centrapay completed the refund: the money is back with the patron (`data.completedAt`). " +
+		"Centrapay said so by its `payment-request:refund-completed` notification, or by listing the refund among the request's activities.",
 	pos.EventRefundFailed:    "Centrapay refused the refund: `data.error` is Centrapay's code, `data.message` says why.",
 }
 
@@ -36,7 +39,8 @@ var eventWhen = map[pos.EventType]string{
 	pos.EventSaleExpired:     "a sale's Payment Request expired unpaid",
 	pos.EventSaleFailed:      "no Payment Request could be made for a sale",
 	pos.EventRefundPending:   "a refund is journaled, before it is sent",
-	pos.EventRefundSucceeded: "Centrapay refunded it",
+	pos.EventRefundSucceeded: "Centrapay accepted it (pending until complete)",
+	pos.EventRefundCompleted: "Centrapay completed it: the money is back",
 	pos.EventRefundFailed:    "Centrapay refused it",
 }
 
@@ -69,6 +73,10 @@ func examples(t *testing.T) []pos.OutboxEvent {
 	}
 	rfOK := refund("rf_1J3L5N7P9R0T2V4X", pos.OpSucceeded, 21)
 	rfOK.Attempts, rfOK.ActivityID = 1, "act_5dS9m2Hq7TnK"
+	rfOK.ActivityNumber = "4"
+	rfDone := *rfOK
+	rfDone.UpdatedAt = at.Add(23 * time.Minute)
+	rfDone.CompletedAt = rfDone.UpdatedAt
 	rfBad := refund("rf_3M5O7Q9S1U3W5Y7A", pos.OpFailed, 25)
 	rfBad.Attempts, rfBad.Error, rfBad.Message = 1, "REFUND_DECLINED", "the refund was declined"
 	rfBad.CreatedAt = rfBad.UpdatedAt
@@ -82,8 +90,9 @@ func examples(t *testing.T) []pos.OutboxEvent {
 		{pos.Before{Status: pos.StatusPending}, &pos.Change{Sale: expired}, 1},
 		{pos.Before{Status: pos.StatusPending}, &pos.Change{Sale: failed}, 1},
 		{pos.Before{}, &pos.Change{Ops: []*pos.Op{refund("rf_1J3L5N7P9R0T2V4X", pos.OpPending, 20)}}, 2},
-		{pos.Before{Ops: map[string]pos.OpState{rfOK.ID: pos.OpPending}}, &pos.Change{Ops: []*pos.Op{rfOK}}, 3},
-		{pos.Before{Ops: map[string]pos.OpState{rfBad.ID: pos.OpPending}}, &pos.Change{Ops: []*pos.Op{rfBad}}, 5},
+		{pos.Before{Ops: map[string]pos.RefundStatus{rfOK.ID: pos.RefundSending}}, &pos.Change{Ops: []*pos.Op{rfOK}}, 3},
+		{pos.Before{Ops: map[string]pos.RefundStatus{rfOK.ID: pos.RefundPending}}, &pos.Change{Ops: []*pos.Op{&rfDone}}, 4},
+		{pos.Before{Ops: map[string]pos.RefundStatus{rfBad.ID: pos.RefundSending}}, &pos.Change{Ops: []*pos.Op{rfBad}}, 6},
 	}
 	var out []pos.OutboxEvent
 	for i, s := range steps {

@@ -62,7 +62,8 @@ func (s *syncBuffer) String() string {
 
 // setupOptions vary setup's env.
 type setupOptions struct {
-	rateLimit int // Centrapay calls a minute; default 1,000,000
+	rateLimit   int           // Centrapay calls a minute; default 1,000,000
+	refundDelay time.Duration // the sandbox's (sandbox.Config.RefundDelay)
 }
 
 func setup(t *testing.T, opts ...func(*setupOptions)) *env {
@@ -75,7 +76,7 @@ func setup(t *testing.T, opts ...func(*setupOptions)) *env {
 		tokens: map[string]string{}, logs: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var err error
-	e.sb, err = sandbox.New(sandbox.Config{Clock: e.fake, RateLimit: -1})
+	e.sb, err = sandbox.New(sandbox.Config{Clock: e.fake, RateLimit: -1, RefundDelay: o.refundDelay})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,9 +41,9 @@ type hookEnv struct {
 
 // setupHooks starts the webhook server with a verifier of the sandbox's
 // JWKS on the env's fake clock, and subscribes it at the sandbox.
-func setupHooks(t *testing.T, hooks server.Webhooks) *hookEnv {
+func setupHooks(t *testing.T, hooks server.Webhooks, opts ...func(*setupOptions)) *hookEnv {
 	t.Helper()
-	h := &hookEnv{env: setup(t), calls: make(chan hookCall, 64)}
+	h := &hookEnv{env: setup(t, opts...), calls: make(chan hookCall, 64)}
 	ts := httptest.NewUnstartedServer(nil)
 	path := hooks.Path
 	if path == "" {
@@ -352,4 +352,68 @@ func highS(t *testing.T, auth string) string {
 	s := new(big.Int).Sub(elliptic.P256().Params().N, new(big.Int).SetBytes(sig[32:]))
 	out := append(sig[:32:32], s.FillBytes(make([]byte, 32))...)
 	return auth[:i+1] + base64.RawURLEncoding.EncodeToString(out)
+}
+
+// TestWebhookRefundCompleted: a refund Centrapay accepted is pending
+// until its refund-completed notification arrives; that signed
+// notification completes it at once, with the clock standing still and
+// no poll; the sale's refunds say so.
+func TestWebhookRefundCompleted(t *testing.T) {
+	h := setupHooks(t, server.Webhooks{}, func(o *setupOptions) { o.refundDelay = time.Hour })
+	s := h.sale("till-1", map[string]any{"value": 1500, "flow": "barcode", "barcode": h.sb.Scenarios()["quick-pay"].Barcode})
+	typeOf := func(c hookCall) string {
+		var n centrapay.Notification
+		if err := json.Unmarshal(c.body, &n); err != nil {
+			t.Fatal(err)
+		}
+		if c.status != http.StatusOK {
+			t.Fatalf("%s answered %d; log:\n%s", n.Type, c.status, h.logs.String())
+		}
+		return n.Type
+	}
+	if typ := typeOf(h.next()); typ != centrapay.NotificationPaid {
+		t.Fatalf("first notification %s", typ)
+	}
+	r := h.do("POST", "/api/v1/refunds", "till-1", map[string]any{"saleId": s.ID, "value": 500})
+	var op struct {
+		ID           string           `json:"id"`
+		RefundStatus pos.RefundStatus `json:"refundStatus"`
+	}
+	r.json(t, &op)
+	if r.status != http.StatusCreated || op.RefundStatus != pos.RefundPending {
+		t.Fatalf("refund: %d %s, want 201 pending", r.status, r.body)
+	}
+	if typ := typeOf(h.next()); typ != centrapay.NotificationRefundInitiated {
+		t.Fatalf("notification on refund: %s", typ)
+	}
+	status := func() pos.RefundStatus {
+		var v struct {
+			Refunds []struct {
+				ID     string           `json:"id"`
+				Status pos.RefundStatus `json:"status"`
+			} `json:"refunds"`
+		}
+		h.do("GET", "/api/v1/sales/"+s.ID, "till-1", nil).json(t, &v)
+		if len(v.Refunds) != 1 || v.Refunds[0].ID != op.ID {
+			t.Fatalf("refunds %+v", v.Refunds)
+		}
+		return v.Refunds[0].Status
+	}
+	if st := status(); st != pos.RefundPending {
+		t.Fatalf("refund %s before Centrapay completed it, want pending", st)
+	}
+	// the sandbox completes it and notifies; the engine's due work is
+	// never run (no settle), so only the notification can complete it
+	if err := h.sb.Advance(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if typ := typeOf(h.next()); typ != centrapay.NotificationRefundCompleted {
+		t.Fatalf("notification at completion: %s", typ)
+	}
+	if st := status(); st != pos.RefundCompleted {
+		t.Errorf("refund %s after refund-completed, want refunded", st)
+	}
+	if strings.Contains(h.logs.String(), "list activities of payment request") {
+		t.Error("the engine read the request's activities: the notification alone should complete the refund")
+	}
 }
