@@ -5,6 +5,7 @@ package journaltest
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -220,6 +221,35 @@ func testOps(t *testing.T, j pos.Journal) {
 	}
 	if list, _ := j.Ops(ctx, pos.OpFilter{Kind: pos.OpRefund, From: t0, To: t0.Add(time.Millisecond)}); len(list) != 1 {
 		t.Errorf("refunds in period: %+v", list)
+	}
+	// a refund accepted and not complete is incomplete; complete, it is not
+	incomplete := func() string {
+		list, err := j.Ops(ctx, pos.OpFilter{Incomplete: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, o := range list {
+			ids = append(ids, o.ID)
+		}
+		return strings.Join(ids, " ")
+	}
+	if got := incomplete(); got != "op1" {
+		t.Errorf("incomplete refunds %q, want op1 (accepted, not complete; the create is no refund)", got)
+	}
+	op.PaymentRequestID = "pr7"
+	op.CompletedAt = t0.Add(time.Minute)
+	if err := saveOp(ctx, j, op); err != nil {
+		t.Fatal(err)
+	}
+	if got := incomplete(); got != "" {
+		t.Errorf("incomplete refunds %q after completion, want none", got)
+	}
+	if got, err := j.Op(ctx, "op1"); err != nil || !got.CompletedAt.Equal(op.CompletedAt) {
+		t.Errorf("completedAt read back %+v %v", got, err)
+	}
+	if list, _ := j.Ops(ctx, pos.OpFilter{PaymentRequestID: "pr7"}); len(list) != 1 || list[0].ID != "op1" {
+		t.Errorf("ops of request pr7: %+v", list)
 	}
 	if ok, _ := j.KnownRequest(ctx, "pr9"); !ok {
 		t.Error("a create op holds pr9")

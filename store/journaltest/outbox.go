@@ -488,6 +488,9 @@ func checkEvents(t *testing.T, j pos.Journal, sales []*pos.Sale) {
 			if op.State != pos.OpPending {
 				refunds["refund."+string(op.State)]++
 			}
+			if op.RefundStatus() == pos.RefundCompleted {
+				refunds["refund.completed"]++
+			}
 		}
 		evs, err := o.Events(ctx, pos.EventFilter{Stream: s.ID})
 		if err != nil {
