@@ -7,6 +7,7 @@ import (
 
 	"github.com/centrapos/centrapos/centrapay"
 	"github.com/centrapos/centrapos/pos"
+	"github.com/centrapos/centrapos/sandbox"
 )
 
 // The rig's fake clock starts at 2026-11-25 09:00 UTC; the store of these
@@ -342,5 +343,36 @@ func TestZReportReconciled(t *testing.T) {
 	r.reconcile(pos.ReconcileInput{From: from.AddDate(0, 0, -1), To: from})
 	if z := zOf(); z.Reconciled != nil {
 		t.Fatalf("after reconciling the day before: %v", *z.Reconciled)
+	}
+}
+
+// TestReconcilePendingRefund: a refund Centrapay accepted and has not
+// completed (so not yet listed) is no discrepancy; once Centrapay lists
+// it, reconciliation matches it and records it complete (unless a dry
+// run), even before the engine's own check.
+func TestReconcilePendingRefund(t *testing.T) {
+	r := newRigWith(t, func(c *sandbox.Config) { c.RefundDelay = 10 * time.Minute })
+	paid := r.reconPaid(1250)
+	op, err := r.eng.Refund(r.ctx, pos.RefundInput{SaleID: paid.ID, Amount: 300})
+	if err != nil || op.RefundStatus() != pos.RefundPending {
+		t.Fatalf("refund %+v %v", op, err)
+	}
+	from, to := reconDay(2026, 11, 25)
+	if res := r.reconcile(pos.ReconcileInput{From: from, To: to}); !res.Clean() || res.Totals[0].Refunds != 0 {
+		t.Fatalf("a refund not yet complete: %+v %+v, want clean and not yet matched", res.Discrepancies, res.Totals)
+	}
+	r.fake.Advance(10 * time.Minute) // complete at Centrapay; the engine's checks not run
+	for _, dry := range []bool{true, false} {
+		res := r.reconcile(pos.ReconcileInput{From: from, To: to, DryRun: dry})
+		if !res.Clean() || res.Totals[0].Refunds != 1 || res.Totals[0].Refunded != 300 {
+			t.Fatalf("dry run %v: %+v %+v, want the refund matched", dry, res.Discrepancies, res.Totals)
+		}
+		want := pos.RefundCompleted
+		if dry {
+			want = pos.RefundPending
+		}
+		if got := r.refundOf(op.ID).RefundStatus(); got != want {
+			t.Errorf("dry run %v: refund %s, want %s", dry, got, want)
+		}
 	}
 }
