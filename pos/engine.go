@@ -68,6 +68,18 @@ type Config struct {
 	// cut off and left to the next start's recovery. Default 10 s.
 	StopGrace time.Duration
 
+	// Leases, when set, share the journal with other engines (servers):
+	// this engine drives only the sales and ops whose lease it holds
+	// (see Leases). Nil: it is the journal's only engine.
+	Leases Leases
+	// Instance names this engine among those of the journal: the owner
+	// of its leases. Default: a random id.
+	Instance string
+	// LeaseTTL is how long a lease lasts unrenewed; it is renewed every
+	// third of it. Default 10 s: an engine that dies has its sales taken
+	// over within 10 s and a claim round.
+	LeaseTTL time.Duration
+
 	// Crash is for crash tests (store/journaltest): it is called at every
 	// journal write (before and after it) and every Centrapay call
 	// boundary (before the call, after its answer) with the point's name;
@@ -105,6 +117,9 @@ type Engine struct {
 	inFlight int               // scheduled work running (Run), at most MaxInFlight
 	load     loadLog           // what was last said of the budget's shortfall
 	recon    reconState        // the last reconciliation, and one run at a time
+
+	leases Leases           // Config.Leases
+	held   map[workKey]bool // the leases held, when leasing; under mu
 }
 
 type subscriber struct {
@@ -153,12 +168,19 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 10 * time.Second
+	}
+	if cfg.Instance == "" {
+		cfg.Instance = newID("in_")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{cfg: cfg, clk: cfg.Clock, j: cfg.Journal, log: cfg.Logger,
 		due: map[workKey]time.Time{}, running: map[workKey]bool{}, strikes: map[workKey]int{},
-		subs: map[int]subscriber{}, wake: make(chan struct{}, 1), crash: cfg.Crash, live: newLiveSales()}
+		subs: map[int]subscriber{}, wake: make(chan struct{}, 1), crash: cfg.Crash, live: newLiveSales(),
+		leases: cfg.Leases, held: map[workKey]bool{}}
 	if b, ok := cfg.Centrapay.(interface{ Budget() *centrapay.Budget }); ok {
 		e.budget = b.Budget()
 	}
@@ -299,6 +321,9 @@ func (e *Engine) work(ctx context.Context, key workKey) {
 		}
 	}()
 	kind, id := key.split()
+	if kind != workRefund && !e.holds(key) {
+		return // another engine holds it now
+	}
 	var next time.Time
 	var err error
 	switch kind {
@@ -311,6 +336,12 @@ func (e *Engine) work(ctx context.Context, key workKey) {
 	}
 	if ctx.Err() != nil {
 		return // stopping: what is unfinished is resumed from the journal at the next start
+	}
+	if errors.Is(err, ErrStale) {
+		// changed meanwhile (at another server, or by a till): read it
+		// again and go on at once
+		e.log.Info("pos work: changed meanwhile, read again", "key", key)
+		next, err = e.clk.Now(), nil
 	}
 	if err != nil && !errors.Is(err, errAbandoned) {
 		n := e.strike("error " + key)
@@ -366,6 +397,22 @@ const loadEvery = 10 * time.Second
 func (e *Engine) Run(ctx context.Context) error {
 	workCtx, cut := context.WithCancel(context.WithoutCancel(ctx))
 	defer cut()
+	if e.leasing() {
+		// leases are renewed until the work is done, then let go of, so
+		// that the other engines take over at once; news of their sales
+		// is heard as long
+		leaseCtx, stopLeases := context.WithCancel(context.WithoutCancel(ctx))
+		var lg sync.WaitGroup
+		lg.Go(func() { e.leaseLoop(ctx, leaseCtx) })
+		if news, ok := e.j.(SaleNews); ok {
+			lg.Go(func() { e.listen(leaseCtx, news) })
+		}
+		defer func() {
+			stopLeases()
+			lg.Wait()
+			e.release(context.Background())
+		}()
+	}
 	var wg sync.WaitGroup
 	nextPurge, nextLoad := e.clk.Now(), e.clk.Now()
 	for {
@@ -495,6 +542,10 @@ func (e *Engine) commit(ctx context.Context, c *Change) error {
 		c.Sale.UpdatedAt = now
 		c.Sale.Version++
 	}
+	if e.leasing() {
+		c.Origin = e.cfg.Instance
+	}
+	taken := e.leasesFor(c)
 	for _, op := range c.Ops {
 		op.UpdatedAt = now
 	}
@@ -505,6 +556,8 @@ func (e *Engine) commit(ctx context.Context, c *Change) error {
 		return errAbandoned
 	}
 	if err := e.j.Save(ctx, c); err != nil {
+		e.unhold(taken...)
+		c.Leases = nil
 		if c.Sale != nil {
 			c.Sale.Version--
 			if !c.NewSale {
@@ -515,8 +568,12 @@ func (e *Engine) commit(ctx context.Context, c *Change) error {
 		}
 		return fmt.Errorf("journal: %w", err)
 	}
-	if c.Sale != nil && e.live.put(c.Sale) && e.cfg.ObserveEnded != nil {
-		e.cfg.ObserveEnded(c.Sale.Status)
+	if c.Sale != nil {
+		if !e.holds(saleWork(c.Sale.ID)) {
+			e.live.drop(c.Sale.ID) // another engine's to drive
+		} else if e.live.put(c.Sale) && e.cfg.ObserveEnded != nil {
+			e.cfg.ObserveEnded(c.Sale.Status)
+		}
 	}
 	if e.at("journaled:" + c.point()) { // a crash after it
 		return errAbandoned

@@ -60,6 +60,12 @@ var ErrDuplicate = &Error{Code: EConflict, Message: "already exists"}
 // externalRef an open sale holds: one reference, one open sale.
 var ErrOpenExternalRef = &Error{Code: EConflict, Field: "externalRef", Message: "another sale with this reference is still open: finish or cancel it first"}
 
+// ErrStale is what a Journal returns for a changed sale whose Version is
+// not one more than the journal's: it changed meanwhile (another server
+// of the same journal, or a step that read it before another's write).
+// Nothing of the Change is saved; read the sale again and redo the step.
+var ErrStale = &Error{Code: EConflict, Message: "the sale changed meanwhile: try again"}
+
 // ErrKeyUsed is what a Journal returns when a till's Idempotency-Key is
 // recorded already.
 var ErrKeyUsed = &Error{Code: EInProgress, Field: "Idempotency-Key", Message: "a request with this key is in progress: retry it later"}

@@ -78,7 +78,7 @@ type OutboxEvent struct {
 // Before is what the journal held, just before a Change, of the records
 // the Change writes: EventsFor compares the two.
 type Before struct {
-	Status Status             // the sale's status; "" for a new sale
+	Status Status                  // the sale's status; "" for a new sale
 	Ops    map[string]RefundStatus // the status of each refund op of the Change already journaled
 }
 

@@ -13,6 +13,8 @@ type Journal interface {
 	// changed sale with a note for its history, the ops it starts or
 	// ends, and the till's Idempotency-Key that started it. All of it is
 	// saved or none; ErrNotFound for a changed sale that is not there,
+	// ErrStale for one whose Version is not one more than the journal's
+	// (every update is conditional on the version it read),
 	// ErrDuplicate for a new sale whose id exists, ErrOpenExternalRef when
 	// another open sale holds the new sale's externalRef, ErrKeyUsed when
 	// the till's key is recorded already. The events the change emits
@@ -55,6 +57,12 @@ type Change struct {
 	Note    string        // why the sale changed, for its history
 	Ops     []*Op         // inserted or replaced
 	Key     *KeyedRequest // the till's key, recorded with the intent it started
+	// Leases are taken in the change's transaction (Leases): the engine
+	// holds its new sale and new ops from the moment they exist.
+	Leases []Lease
+	// Origin names the engine that made the change, for the news the
+	// other engines of the journal get of it (SaleNews).
+	Origin string
 }
 
 // SaleQuery finds a sale by one of its identifiers.

@@ -88,6 +88,8 @@ func (e *Engine) sale(ctx context.Context, id string) (*Sale, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.live.put(s)
+	if e.holds(saleWork(id)) {
+		e.live.put(s)
+	}
 	return s, nil
 }

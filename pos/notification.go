@@ -55,6 +55,9 @@ func (e *Engine) PollRequest(ctx context.Context, paymentRequestID string) error
 	if s.Status.Final() {
 		return nil
 	}
+	if e.nudge(ctx, s.ID) {
+		return nil // another engine holds it: it polls
+	}
 	e.schedule(saleWork(s.ID), e.clk.Now())
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/centrapos/centrapos/centrapay"
 )
 
-
 // finish sends a journaled op and journals its outcome: a sale it
 // changes is updated in the same step.
 func (e *Engine) finish(ctx context.Context, op *Op) (*Op, error) {
@@ -184,6 +183,9 @@ func (e *Engine) AnswerCondition(ctx context.Context, id, conditionID string, ac
 
 // pollNow drives sale id at once unless it is being driven already.
 func (e *Engine) pollNow(ctx context.Context, id string) {
+	if e.nudge(ctx, id) {
+		return // another engine holds it: it polls
+	}
 	e.mu.Lock()
 	running := e.running[saleWork(id)]
 	if !running {
@@ -293,6 +295,14 @@ func (e *Engine) Op(ctx context.Context, id string) (*Op, error) {
 // Recover resumes, after a start, every sale that is not final and every
 // op whose outcome is not known. Call it once before Run.
 func (e *Engine) Recover(ctx context.Context) error {
+	if e.leasing() {
+		// what no engine holds is claimed, a batch a round: at once, and
+		// from then on by Run
+		if err := e.claim(ctx, true); err != nil {
+			return fmt.Errorf("recover: %w", err)
+		}
+		return nil
+	}
 	sales, err := e.j.Sales(ctx, SaleFilter{Open: true})
 	if err != nil {
 		return fmt.Errorf("recover: %w", err)

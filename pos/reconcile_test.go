@@ -49,6 +49,9 @@ func (r *rig) reconcile(in pos.ReconcileInput) *pos.Reconciliation {
 // a hand edit would, behind the engine's back.
 func (r *rig) reconTamper(c *pos.Change) {
 	r.t.Helper()
+	if c.Sale != nil && !c.NewSale {
+		c.Sale.Version++
+	}
 	if err := r.j.Save(r.ctx, c); err != nil {
 		r.t.Fatal(err)
 	}

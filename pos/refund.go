@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 	"strings"
+	"time"
 
 	"github.com/centrapos/centrapos/centrapay"
 )

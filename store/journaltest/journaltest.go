@@ -23,6 +23,7 @@ func Run(t *testing.T, open func(t *testing.T) pos.Journal) {
 		{"filters", testFilters},
 		{"ops", testOps},
 		{"change is all or nothing", testAtomic},
+		{"updates are conditional on the version", testStale},
 		{"one open sale per externalRef", testOpenRef},
 		{"idempotency keys", testKeys},
 		{"terminals", testTerminals},
@@ -40,13 +41,19 @@ func sale(id string, at time.Time) *pos.Sale {
 		Status: pos.StatusPending, CreatedAt: at, UpdatedAt: at}
 }
 
-// createSale, saveSale and saveOp are one-record changes.
+// createSale, saveSale and saveOp are one-record changes; saveSale
+// bumps the sale's version, as the engine does at every change.
 func createSale(ctx context.Context, j pos.Journal, s *pos.Sale) error {
 	return j.Save(ctx, &pos.Change{Sale: s, NewSale: true, Note: "sale started"})
 }
 
 func saveSale(ctx context.Context, j pos.Journal, s *pos.Sale, note string) error {
-	return j.Save(ctx, &pos.Change{Sale: s, Note: note})
+	s.Version++
+	err := j.Save(ctx, &pos.Change{Sale: s, Note: note})
+	if err != nil {
+		s.Version--
+	}
+	return err
 }
 
 func saveOp(ctx context.Context, j pos.Journal, op *pos.Op) error {
@@ -284,6 +291,7 @@ func testAtomic(t *testing.T, j pos.Journal) {
 	s, _ := j.Sale(ctx, "open")
 	s.Refunded = 300
 	refund := &pos.Op{ID: "rf1", SaleID: "open", Kind: pos.OpRefund, State: pos.OpSucceeded, Amount: 300, CreatedAt: t0}
+	s.Version++
 	if err := j.Save(ctx, &pos.Change{Sale: s, Note: "refunded", Ops: []*pos.Op{refund}}); err != nil {
 		t.Fatal(err)
 	}
@@ -424,5 +432,48 @@ func testTerminals(t *testing.T, j pos.Journal) {
 	}
 	if _, err := ts.TerminalByToken(ctx, []byte("hash-1"), t0); !errors.Is(err, pos.ErrNotFound) {
 		t.Errorf("the old token works again: %v", err)
+	}
+}
+
+// testStale: two writers read a sale at the same version and each saves a
+// change of it; the second finds the version moved and is refused
+// ErrStale, with nothing of its change saved (neither its op nor its key
+// nor its history); it reads the sale again and its change then goes in.
+func testStale(t *testing.T, j pos.Journal) {
+	ctx := context.Background()
+	s := sale("s1", t0)
+	s.Version = 1
+	if err := createSale(ctx, j, s); err != nil {
+		t.Fatal(err)
+	}
+	a, b := *s, *s // both read version 1
+	a.Version, a.Status = 2, pos.StatusResolving
+	if err := j.Save(ctx, &pos.Change{Sale: &a, Note: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	b.Version, b.CancelRequested = 2, true
+	key := &pos.KeyedRequest{TerminalID: "till-1", Key: "k-stale", RequestHash: "h", SaleID: "s1", CreatedAt: t0}
+	op := &pos.Op{ID: "rf-stale", SaleID: "s1", Kind: pos.OpRefund, Key: "rf-stale", Amount: 100, State: pos.OpPending, CreatedAt: t0}
+	err := j.Save(ctx, &pos.Change{Sale: &b, Note: "b", Ops: []*pos.Op{op}, Key: key})
+	if !errors.Is(err, pos.ErrStale) {
+		t.Fatalf("a save from version 1 after another: %v, want ErrStale", err)
+	}
+	got, err := j.Sale(ctx, "s1")
+	if err != nil || got.Version != 2 || got.Status != pos.StatusResolving || got.CancelRequested {
+		t.Errorf("after the stale save: %+v %v, want the first writer's version 2", got, err)
+	}
+	if _, err := j.Op(ctx, "rf-stale"); !errors.Is(err, pos.ErrNotFound) {
+		t.Errorf("the stale change's op was saved: %v", err)
+	}
+	if h, _ := j.History(ctx, "s1"); len(h) != 2 {
+		t.Errorf("history %+v, want the start and a's note", h)
+	}
+	// read again, redone: saved, key and all
+	got.Version, got.CancelRequested = 3, true
+	if err := j.Save(ctx, &pos.Change{Sale: got, Note: "b again", Ops: []*pos.Op{op}, Key: key}); err != nil {
+		t.Fatalf("the change redone on the version read: %v", err)
+	}
+	if again, err := j.Sale(ctx, "s1"); err != nil || again.Version != 3 || !again.CancelRequested || again.Status != pos.StatusResolving {
+		t.Errorf("after the redo: %+v %v", again, err)
 	}
 }

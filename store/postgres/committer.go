@@ -47,8 +47,9 @@ const committers = 2
 // COMMIT was sent) is not written again: every change in it is answered
 // the error, as a lone Save would be.
 type committer struct {
-	pool *pgxpool.Pool
-	q    *group.Queue[*pos.Change]
+	pool    *pgxpool.Pool
+	q       *group.Queue[*pos.Change]
+	channel string // of the news of sales (see salesChannel)
 
 	// commits counts the transactions committed, for tests
 	commits atomic.Int64
@@ -57,8 +58,8 @@ type committer struct {
 	sent func(statements int)
 }
 
-func newCommitter(pool *pgxpool.Pool) *committer {
-	w := &committer{pool: pool}
+func newCommitter(pool *pgxpool.Pool, channel string) *committer {
+	w := &committer{pool: pool, channel: channel}
 	w.q = group.New(committers, maxBatch, w.commit)
 	return w
 }
@@ -117,6 +118,7 @@ func (w *committer) write(conn *pgx.Conn, batch []*group.Request[*pos.Change]) (
 		}
 	}
 	tx := newPipeTx(conn, ahead, w.sent)
+	tx.channel = w.channel
 	for _, r := range batch {
 		if err = query.Save(context.WithoutCancel(r.Ctx), tx, r.Item); err != nil {
 			break

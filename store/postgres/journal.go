@@ -32,6 +32,10 @@ var migrations embed.FS
 type Journal struct {
 	pool  *pgxpool.Pool
 	saves *committer // Save's group commit, on pool
+	// channel carries the news of sales between the servers of this
+	// journal: salesChannel and the journal's schema, so that journals in
+	// other schemas of the database hear none of it
+	channel string
 }
 
 var (
@@ -69,7 +73,16 @@ func open(ctx context.Context, cfg *pgxpool.Config) (*Journal, error) {
 		pool.Close()
 		return nil, err
 	}
-	j.saves = newCommitter(pool)
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	j.channel = salesChannel + "_" + schema
+	if len(j.channel) > 63 { // PostgreSQL's longest name
+		j.channel = j.channel[:63]
+	}
+	j.saves = newCommitter(pool, j.channel)
 	return j, nil
 }
 

@@ -57,7 +57,7 @@ type pipeTx struct {
 	// holds: read FOR UPDATE and found, or written by it. No other
 	// transaction can change them before it ends, so it is what a read
 	// would answer, and an UPDATE of one of them changes exactly one row.
-	held map[string]pos.Status
+	held map[string]query.SaleState
 	// ahead are the other sales of the batch, read with the first sale
 	// read (see SaleStatus)
 	ahead []string
@@ -67,12 +67,14 @@ type pipeTx struct {
 	// sent, if not nil, is told the number of statements of each batch
 	// sent (tests count round trips with it)
 	sent func(statements int)
+	// channel is the journal's channel of news of sales
+	channel string
 }
 
 // newPipeTx queues the BEGIN of a transaction on conn that will write
 // changes about the sales ahead.
 func newPipeTx(conn *pgx.Conn, ahead []string, sent func(int)) *pipeTx {
-	t := &pipeTx{conn: conn, batch: &pgx.Batch{}, held: map[string]pos.Status{}, ahead: ahead, sent: sent}
+	t := &pipeTx{conn: conn, batch: &pgx.Batch{}, held: map[string]query.SaleState{}, ahead: ahead, sent: sent}
 	t.exec(func(_ pgconn.CommandTag, err error) error {
 		if err != nil {
 			return fmt.Errorf("postgres: begin: %w", err)
@@ -220,9 +222,9 @@ func (t *pipeTx) InsertSale(ctx context.Context, s *pos.Sale) error {
 			return fmt.Errorf("postgres: create sale %s: %w", s.ID, err)
 		}
 		return nil
-	}, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, s.ID, s.TerminalID, s.ExternalRef, prID, code, string(s.Status), s.Status.Final(), s.CreatedAt, data)
-	t.held[s.ID] = s.Status // if the insert fails, so does the transaction
+	}, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, version, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, s.ID, s.TerminalID, s.ExternalRef, prID, code, string(s.Status), s.Status.Final(), s.CreatedAt, s.Version, data)
+	t.held[s.ID] = query.SaleState{Status: s.Status, Version: s.Version} // if the insert fails, so does the transaction
 	return nil
 }
 
@@ -244,14 +246,14 @@ func (t *pipeTx) UpdateSale(ctx context.Context, s *pos.Sale) error {
 			return pos.ErrNotFound
 		}
 		return nil
-	}, `UPDATE sales SET pr_id = $1, short_code = $2, status = $3, final = $4, data = $5 WHERE id = $6`,
-		prID, code, string(s.Status), s.Status.Final(), data, s.ID)
+	}, `UPDATE sales SET pr_id = $1, short_code = $2, status = $3, final = $4, version = $5, data = $6 WHERE id = $7`,
+		prID, code, string(s.Status), s.Status.Final(), s.Version, data, s.ID)
 	if _, ok := t.held[s.ID]; !ok {
 		if err := t.flush(ctx); err != nil {
 			return err
 		}
 	}
-	t.held[s.ID] = s.Status
+	t.held[s.ID] = query.SaleState{Status: s.Status, Version: s.Version}
 	return nil
 }
 
@@ -324,7 +326,7 @@ func (t *pipeTx) InsertEvent(ctx context.Context, e *pos.OutboxEvent, endpoints 
 // theirs alike; each by its primary key, a statement of its own (one
 // statement with = ANY($1) can be planned, and cached, as a scan of the
 // table).
-func (t *pipeTx) SaleStatus(ctx context.Context, id string) (pos.Status, error) {
+func (t *pipeTx) SaleState(ctx context.Context, id string) (query.SaleState, error) {
 	if st, ok := t.held[id]; ok {
 		return st, nil
 	}
@@ -338,22 +340,22 @@ func (t *pipeTx) SaleStatus(ctx context.Context, id string) (pos.Status, error) 
 	slices.Sort(ids)
 	for _, id := range ids {
 		t.queue(func(br pgx.BatchResults) error {
-			var st string
-			err := br.QueryRow().Scan(&st)
+			var st query.SaleState
+			err := br.QueryRow().Scan(&st.Status, &st.Version)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
 				return nil
 			case err != nil:
 				return fmt.Errorf("postgres: read sale %s: %w", id, err)
 			}
-			t.held[id] = pos.Status(st)
+			t.held[id] = st
 			return nil
-		}, `SELECT status FROM sales WHERE id = $1 FOR UPDATE`, id)
+		}, `SELECT status, version FROM sales WHERE id = $1 FOR UPDATE`, id)
 	}
 	if err := t.read(ctx); err != nil {
-		return "", err
+		return query.SaleState{}, err
 	}
-	return t.held[id], nil // "" when there is no such sale
+	return t.held[id], nil // status "" when there is no such sale
 }
 
 func (t *pipeTx) RefundStatus(ctx context.Context, id string) (pos.RefundStatus, error) {

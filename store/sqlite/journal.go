@@ -194,7 +194,7 @@ func (w *txWriter) InsertSale(ctx context.Context, s *pos.Sale) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.stmt(ctx, w.s.insertSale).ExecContext(ctx, s.ID, s.TerminalID, s.ExternalRef, prID, code, s.Status, final, ms(s.CreatedAt), data)
+	_, err = w.stmt(ctx, w.s.insertSale).ExecContext(ctx, s.ID, s.TerminalID, s.ExternalRef, prID, code, s.Status, final, ms(s.CreatedAt), s.Version, data)
 	switch v := uniqueViolation(err); {
 	case strings.Contains(v, "external_ref"):
 		return pos.ErrOpenExternalRef
@@ -211,7 +211,7 @@ func (w *txWriter) UpdateSale(ctx context.Context, s *pos.Sale) error {
 	if err != nil {
 		return err
 	}
-	res, err := w.stmt(ctx, w.s.updateSale).ExecContext(ctx, prID, code, s.Status, final, data, s.ID)
+	res, err := w.stmt(ctx, w.s.updateSale).ExecContext(ctx, prID, code, s.Status, final, s.Version, data, s.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: save sale %s: %w", s.ID, err)
 	}

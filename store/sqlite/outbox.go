@@ -17,16 +17,16 @@ var _ pos.Outbox = (*Journal)(nil)
 
 // The outbox's side of a Save (query.Tx).
 
-func (w *txWriter) SaleStatus(ctx context.Context, id string) (pos.Status, error) {
-	var st string
-	err := w.stmt(ctx, w.s.saleStatus).QueryRowContext(ctx, id).Scan(&st)
+func (w *txWriter) SaleState(ctx context.Context, id string) (query.SaleState, error) {
+	var st query.SaleState
+	err := w.stmt(ctx, w.s.saleStatus).QueryRowContext(ctx, id).Scan(&st.Status, &st.Version)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return query.SaleState{}, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("sqlite: read sale %s: %w", id, err)
+		return query.SaleState{}, fmt.Errorf("sqlite: read sale %s: %w", id, err)
 	}
-	return pos.Status(st), nil
+	return st, nil
 }
 
 func (w *txWriter) RefundStatus(ctx context.Context, id string) (pos.RefundStatus, error) {

@@ -30,14 +30,14 @@ func prepare(ctx context.Context, db, rdb *sql.DB) (*statements, error) {
 		sql string
 	}{
 		{db, &s.insertKey, `INSERT INTO request_keys (terminal_id, key, request_hash, sale_id, op_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`},
-		{db, &s.insertSale, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{db, &s.updateSale, `UPDATE sales SET pr_id = ?, short_code = ?, status = ?, final = ?, data = ? WHERE id = ?`},
+		{db, &s.insertSale, `INSERT INTO sales (id, terminal_id, external_ref, pr_id, short_code, status, final, created_at, version, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{db, &s.updateSale, `UPDATE sales SET pr_id = ?, short_code = ?, status = ?, final = ?, version = ?, data = ? WHERE id = ?`},
 		{db, &s.event, `INSERT INTO sale_events (sale_id, at, status, note) VALUES (?, ?, ?, ?)`},
 		{db, &s.saveOp, `INSERT INTO ops (id, sale_id, pr_id, kind, state, terminal_id, created_at, completed_at, data)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET pr_id = excluded.pr_id, state = excluded.state, completed_at = excluded.completed_at, data = excluded.data`},
-		{db, &s.saleStatus, `SELECT status FROM sales WHERE id = ?`},
+		{db, &s.saleStatus, `SELECT status, version FROM sales WHERE id = ?`},
 		{db, &s.opState, `SELECT state, completed_at IS NOT NULL FROM ops WHERE id = ?`},
 		{db, &s.subscribers, `SELECT id, url, events, enabled, created_at FROM webhook_endpoints
 			WHERE enabled = 1 AND removed_at IS NULL ORDER BY created_at, id`},

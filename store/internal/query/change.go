@@ -21,9 +21,10 @@ type Tx interface {
 	// InsertKey records a till's key: pos.ErrKeyUsed if it is recorded.
 	InsertKey(ctx context.Context, k *pos.KeyedRequest) error
 
-	// SaleStatus reads a sale's status in the transaction, locking its
-	// row where the database can; "" when there is no such sale.
-	SaleStatus(ctx context.Context, id string) (pos.Status, error)
+	// SaleState reads a sale's status and version in the transaction,
+	// locking its row where the database can; status "" when there is
+	// no such sale.
+	SaleState(ctx context.Context, id string) (SaleState, error)
 	// RefundStatus reads a refund op's status likewise; "" when there is
 	// no such op.
 	RefundStatus(ctx context.Context, id string) (pos.RefundStatus, error)
@@ -33,6 +34,12 @@ type Tx interface {
 	// stream (it sets e.Sequence), with a pending delivery, due at once,
 	// for each of endpoints.
 	InsertEvent(ctx context.Context, e *pos.OutboxEvent, endpoints []string) error
+}
+
+// SaleState is what a journal holds of a sale's status and version.
+type SaleState struct {
+	Status  pos.Status
+	Version int
 }
 
 // Save writes c in tx, in the one order both journals use: the key first
@@ -47,9 +54,12 @@ func Save(ctx context.Context, tx Tx, c *pos.Change) error {
 			return err
 		}
 	}
-	before, err := readBefore(ctx, tx, c)
+	before, version, err := readBefore(ctx, tx, c)
 	if err != nil {
 		return err
+	}
+	if c.Sale != nil && !c.NewSale && before.Status != "" && version != c.Sale.Version-1 {
+		return pos.ErrStale // every update is conditional on the version it read
 	}
 	if c.Sale != nil {
 		write := tx.UpdateSale
@@ -70,19 +80,54 @@ func Save(ctx context.Context, tx Tx, c *pos.Change) error {
 			return err
 		}
 	}
+	if len(c.Leases) > 0 || c.Sale != nil {
+		if err := share(ctx, tx, c); err != nil {
+			return err
+		}
+	}
 	return emit(ctx, tx, before, c)
 }
 
-// readBefore reads the sale's status and the refunds' states as the
-// journal holds them before c.
-func readBefore(ctx context.Context, tx Tx, c *pos.Change) (pos.Before, error) {
-	var b pos.Before
-	if c.Sale != nil && !c.NewSale {
-		st, err := tx.SaleStatus(ctx, c.Sale.ID)
-		if err != nil {
-			return b, err
+// SharedTx is the side of a Tx that shares its journal between engines
+// (pos.Leases, pos.SaleNews).
+type SharedTx interface {
+	// TakeLease takes lease l in the transaction.
+	TakeLease(ctx context.Context, l pos.Lease) error
+	// NewsOfSale tells the other engines, once the transaction commits,
+	// that origin changed sale id.
+	NewsOfSale(ctx context.Context, origin, id string) error
+}
+
+// share takes c's leases and tells the other engines of its sale, in tx;
+// a journal that no engines share has no leases to take.
+func share(ctx context.Context, tx Tx, c *pos.Change) error {
+	st, ok := tx.(SharedTx)
+	if !ok {
+		if len(c.Leases) > 0 {
+			return errors.New("save: this journal has no leases: it is one server's")
 		}
-		b.Status = st
+		return nil
+	}
+	for _, l := range c.Leases {
+		if err := st.TakeLease(ctx, l); err != nil {
+			return err
+		}
+	}
+	if c.Sale != nil {
+		return st.NewsOfSale(ctx, c.Origin, c.Sale.ID)
+	}
+	return nil
+}
+
+// readBefore reads the sale's status and version and the refunds' states
+// as the journal holds them before c.
+func readBefore(ctx context.Context, tx Tx, c *pos.Change) (b pos.Before, version int, err error) {
+	if c.Sale != nil && !c.NewSale {
+		st, err := tx.SaleState(ctx, c.Sale.ID)
+		if err != nil {
+			return b, 0, err
+		}
+		b.Status, version = st.Status, st.Version
 	}
 	for _, op := range c.Ops {
 		if op.Kind != pos.OpRefund {
@@ -90,7 +135,7 @@ func readBefore(ctx context.Context, tx Tx, c *pos.Change) (pos.Before, error) {
 		}
 		st, err := tx.RefundStatus(ctx, op.ID)
 		if err != nil {
-			return b, err
+			return b, 0, err
 		}
 		if st != "" {
 			if b.Ops == nil {
@@ -99,7 +144,7 @@ func readBefore(ctx context.Context, tx Tx, c *pos.Change) (pos.Before, error) {
 			b.Ops[op.ID] = st
 		}
 	}
-	return b, nil
+	return b, version, nil
 }
 
 // emit writes the events c emits, each with a delivery to every enabled
