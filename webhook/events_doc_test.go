@@ -22,14 +22,14 @@ var eventMeaning = map[pos.EventType]string{
 		"For a pre-auth sale (`data.preAuth`), the amount is authorized, to be confirmed later.",
 	pos.EventSaleCancelled: "The sale is cancelled: at the till, declined by the patron or the wallet (`data.reason`), " +
 		"or voided by the engine (`data.voidReason`). A paid request that was voided is refunded in full by Centrapay.",
-	pos.EventSaleExpired:     "The Payment Request expired before the patron paid.",
-	pos.EventSaleFailed:      "No Payment Request could be made (`data.reason`); nothing was charged.",
-	pos.EventRefundPending:   "A refund is journaled and about to be sent to Centrapay (`data` is the refund; `data.key` is the reference Centrapay dedupes it on).",
+	pos.EventSaleExpired:   "The Payment Request expired before the patron paid.",
+	pos.EventSaleFailed:    "No Payment Request could be made (`data.reason`); nothing was charged.",
+	pos.EventRefundPending: "A refund is journaled and about to be sent to Centrapay (`data` is the refund; `data.key` is the reference Centrapay dedupes it on).",
 	pos.EventRefundSucceeded: "Centrapay accepted the refund. The sale's `refunded` grows by `data.amount`; the refund is pending " +
 		"(`refundStatus` on the API) until Centrapay completes it, asynchronously (`refund.completed`).",
 	pos.EventRefundCompleted: "Centrapay completed the refund: the money is back with the patron (`data.completedAt`). " +
 		"Centrapay said so by its `payment-request:refund-completed` notification, or by listing the refund among the request's activities.",
-	pos.EventRefundFailed:    "Centrapay refused the refund: `data.error` is Centrapay's code, `data.message` says why.",
+	pos.EventRefundFailed: "Centrapay refused the refund: `data.error` is Centrapay's code, `data.message` says why.",
 }
 
 // eventWhen is the catalogue table's column.
