@@ -132,14 +132,11 @@ func (s *Sandbox) serveWithFault(w http.ResponseWriter, r *http.Request, f *Faul
 
 // hangUp closes the connection with no response.
 func hangUp(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
-	conn, _, err := hj.Hijack()
-	if err == nil {
-		conn.Close()
-	}
+	conn.Close()
 }
 
 func (s *Sandbox) faultsHandler(w http.ResponseWriter, r *http.Request) {

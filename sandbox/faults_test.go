@@ -2,6 +2,8 @@ package sandbox_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -121,5 +123,56 @@ func TestRateLimit(t *testing.T) {
 	fake.Advance(20 * time.Second)
 	if _, _, err := c.Get(ctx, "x"); !errors.Is(err, centrapay.ErrorCode("RESOURCE_NOT_FOUND")) {
 		t.Errorf("after waiting: %v", err)
+	}
+}
+
+// TestCallsRecorded: with RecordCalls, every API call is kept with its
+// caller's user agent and the answer's status, faults included (a hang-up
+// is recorded with no status), the oldest let go past the limit; without
+// it, GET /sandbox/calls says how to turn it on.
+func TestCallsRecorded(t *testing.T) {
+	for _, record := range []int{0, 3} {
+		sb, err := sandbox.New(sandbox.Config{RateLimit: -1, RecordCalls: record})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(sb)
+		seed := sb.Seed()
+		c, _ := centrapay.NewClient(centrapay.WithBaseURL(srv.URL), centrapay.WithAPIKey(seed.APIKey), centrapay.WithUserAgent("centrapos (a)"),
+			centrapay.WithRetryPolicy(centrapay.RetryPolicy{MaxAttempts: 1, NoSleep: true}))
+		ctx := context.Background()
+		pr, _, err := c.Create(ctx, &centrapay.CreateRequest{ConfigID: seed.ConfigID, Value: centrapay.Cents(100, "NZD")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Get(ctx, pr.ID)
+		c.Get(ctx, "nope")
+		sb.AddFault(sandbox.Fault{Method: "GET", Path: "/api/payment-requests/*", Kind: sandbox.FaultDropAfterCommit, Count: 1})
+		c.Get(ctx, pr.ID)
+		resp, err := http.Get(srv.URL + "/sandbox/calls?after=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Calls []sandbox.Call `json:"calls"`
+		}
+		json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		srv.Close()
+		if record == 0 {
+			if resp.StatusCode != http.StatusConflict {
+				t.Errorf("no recording: %d", resp.StatusCode)
+			}
+			continue
+		}
+		var seen []string
+		for _, c := range got.Calls {
+			seen = append(seen, fmt.Sprintf("%d %s %s %d %s", c.Seq, c.Method, strings.TrimPrefix(c.Path, "/api/payment-requests/"), c.Status, c.UserAgent))
+		}
+		// 5 calls: the create, two gets, a get hung up on and its retry
+		want := []string{"3 GET nope 403 centrapos (a)", "4 GET " + pr.ID + " 0 centrapos (a)", "5 GET " + pr.ID + " 200 centrapos (a)"}
+		if strings.Join(seen, "\n") != strings.Join(want, "\n") {
+			t.Errorf("calls after 1, the last 3 kept:\n%s\nwant\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
+		}
 	}
 }

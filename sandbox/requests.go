@@ -79,6 +79,7 @@ func (s *Sandbox) routes() {
 	m.HandleFunc("POST /sandbox/clock/advance", s.advance)
 	m.HandleFunc("GET /sandbox/clock", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Clock()) })
 	m.HandleFunc("POST /sandbox/reset", func(w http.ResponseWriter, r *http.Request) { s.Reset(); writeJSON(w, 200, struct{}{}) })
+	m.HandleFunc("GET /sandbox/calls", s.listCalls)
 	m.HandleFunc("GET /sandbox/ledger", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Ledger()) })
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "NOT_FOUND", r.Method+" "+r.URL.Path+" is not a route")

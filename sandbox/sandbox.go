@@ -42,6 +42,9 @@ type Config struct {
 	// activities, nor the merchant's payment activities); when it does,
 	// payment-request:refund-completed is sent. 0 completes at once.
 	RefundDelay time.Duration
+	// RecordCalls, when above 0, keeps the last RecordCalls API calls
+	// for GET /sandbox/calls (Calls).
+	RecordCalls int
 }
 
 // Merchant is a merchant with its configs and merchant-terminal API keys.
@@ -91,6 +94,7 @@ type Sandbox struct {
 	rateLimit int
 
 	refundDelay time.Duration // Config.RefundDelay
+	calls       *callLog      // Config.RecordCalls; nil: none kept
 	stateFile   string
 	signer      *signer
 	webhooks    []string        // read and added to under mu
@@ -114,6 +118,9 @@ func New(cfg Config) (*Sandbox, error) {
 	s := &Sandbox{clk: cfg.Clock, logger: cfg.Logger, publicURL: cfg.PublicURL, merchants: cfg.Merchants}
 	s.rateLimit = cfg.RateLimit
 	s.refundDelay = cfg.RefundDelay
+	if cfg.RecordCalls > 0 {
+		s.calls = &callLog{max: cfg.RecordCalls}
+	}
 	if s.rateLimit == 0 {
 		s.rateLimit = 200
 	}
@@ -200,6 +207,14 @@ func (s *Sandbox) Seed() Seed {
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.stateFile != "" {
 		defer s.persist(r)
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/") && s.calls != nil {
+		sw := &statusWriter{ResponseWriter: w}
+		w = sw
+		at := s.wall.Now()
+		defer func() {
+			s.calls.add(Call{At: at, Method: r.Method, Path: r.URL.Path, Status: sw.status, UserAgent: r.UserAgent()})
+		}()
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		if key := r.Header.Get("X-Api-Key"); key != "" && s.limited(w, key) {

@@ -45,6 +45,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	rateLimit := fs.Int("rate-limit", 200, "requests a minute per API key (-1: unlimited)")
 	merchantsFile := fs.String("merchants", "", "JSON file of merchants, configs and API keys (default: the demo merchant, Centrapay Café)")
 	stateFile := fs.String("state", "", "file to keep the state in, so a restarted sandbox goes on where it stopped")
+	recordCalls := fs.Int("record-calls", 0, "keep the last N API calls for GET /sandbox/calls (who called what, when; 0: none)")
 	refundDelay := fs.Duration("refund-delay", 0, "how long a refund takes to complete once accepted, as Centrapay completes refunds asynchronously (e.g. 5s; 0: at once)")
 	clockMode := fs.String("clock", clockReal, "business clock: real, or manual (starts at the real time, moves only by POST /sandbox/clock/advance {\"seconds\": N})")
 	var hooks urlList
@@ -79,7 +80,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *refundDelay < 0 {
 		return UsageError{"sandbox: --refund-delay must not be negative"}
 	}
-	cfg := sandbox.Config{PublicURL: base, Logger: logger, RateLimit: *rateLimit, Merchants: merchants, RefundDelay: *refundDelay,
+	cfg := sandbox.Config{PublicURL: base, Logger: logger, RateLimit: *rateLimit, Merchants: merchants, RefundDelay: *refundDelay, RecordCalls: *recordCalls,
 		Webhooks: hooks, StateFile: *stateFile}
 	switch *clockMode {
 	case clockReal:
