@@ -105,6 +105,12 @@ type Budget struct {
 	burst     int
 	reserve   int // tokens only operator calls may take
 
+	// shared, when set, holds the tokens instead of this budget: see
+	// Share. sharedRetry is how long it said to wait for the next.
+	shared      SharedBudget
+	sharedRetry time.Duration
+	sharedLog   func(err error) // told when shared fails, and the local tokens are used
+
 	mu          sync.Mutex
 	tokens      int
 	last        time.Time // time of the last refill step
@@ -141,6 +147,35 @@ func NewBudget(perMinute int, c clock.Clock) *Budget {
 	}
 }
 
+// SharedBudget holds the tokens of a rate budget for every server that
+// calls Centrapay with one API key: Centrapay's limit is per account, not
+// per server. Its tokens follow the same rule as a Budget's — a burst and
+// the rest of the minute's calls earned evenly — on a clock of its own
+// (the database's). Implementation: store/postgres.
+type SharedBudget interface {
+	// TakeToken takes a token when more than floor are left and the
+	// budget is not paused, for a budget of burst tokens earning one
+	// every interval; otherwise it says how long until one may be.
+	TakeToken(ctx context.Context, floor, burst int, interval time.Duration) (ok bool, retryIn time.Duration, err error)
+	// PauseBudget hands out no token until until (a 429's Retry-After).
+	PauseBudget(ctx context.Context, until time.Time) error
+}
+
+// sharedTimeout bounds a call to the shared budget: past it, the local
+// tokens serve.
+const sharedTimeout = 2 * time.Second
+
+// Share makes the budget take its tokens from s, shared with the other
+// servers of the API key, keeping its order of priorities and the
+// operators' reserve; a call of s that fails is told to onErr and served
+// by the budget's own tokens meanwhile (a server is not stopped by its
+// database being slow, only less strict). Call it before any call.
+func (b *Budget) Share(s SharedBudget, onErr func(error)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.shared, b.sharedLog = s, onErr
+}
+
 // PerMinute is the budget's rate: calls a minute.
 func (b *Budget) PerMinute() int { return b.perMinute }
 
@@ -158,6 +193,14 @@ func (b *Budget) Waiting(p Priority) int {
 func (b *Budget) Pause(until time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+		err := b.shared.PauseBudget(ctx, until)
+		cancel()
+		if err != nil && b.sharedLog != nil {
+			b.sharedLog(err)
+		}
+	}
 	if until.After(b.pausedUntil) {
 		b.pausedUntil = until
 		// nothing is left but the operators' reserve, and one token is
@@ -222,6 +265,18 @@ func (b *Budget) take(p Priority) bool {
 	floor := 0
 	if p != PriorityOperator {
 		floor = b.reserve
+	}
+	if b.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+		ok, retry, err := b.shared.TakeToken(ctx, floor, b.burst, b.interval)
+		cancel()
+		if err == nil {
+			b.sharedRetry = retry
+			return ok
+		}
+		if b.sharedLog != nil {
+			b.sharedLog(err)
+		}
 	}
 	if now.Before(b.pausedUntil) || b.tokens <= floor {
 		return false
@@ -298,6 +353,9 @@ func (b *Budget) wait(ctx context.Context, p Priority, deadline time.Time) error
 			d := b.last.Add(b.interval).Sub(now)
 			if now.Before(b.pausedUntil) {
 				d = b.pausedUntil.Sub(now)
+			}
+			if b.shared != nil && b.sharedRetry > 0 {
+				d = b.sharedRetry
 			}
 			b.mu.Unlock()
 			t := b.clk.NewTimer(max(d, time.Nanosecond))

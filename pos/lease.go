@@ -120,8 +120,7 @@ func (e *Engine) unhold(keys ...workKey) {
 }
 
 // claim renews the engine's leases, lets go of what it lost, and, when
-// take, claims what is free: a sale claimed is read from the journal and
-// polled at once, an op sent again.
+// take, claims what is free (claimFree).
 func (e *Engine) claim(ctx context.Context, take bool) error {
 	kept, err := e.leases.RenewLeases(ctx, e.cfg.Instance, e.cfg.LeaseTTL)
 	if err != nil {
@@ -135,17 +134,6 @@ func (e *Engine) claim(ctx context.Context, take bool) error {
 		}
 	}
 	e.mu.Unlock()
-	now := e.clk.Now()
-	for k, version := range kept {
-		// a sale changed elsewhere, whose news did not come: read it
-		// again, and drive it at once
-		if kind, id := workKey(k).split(); kind == workSale {
-			if s := e.live.get(id); s != nil && s.Version != version {
-				e.live.drop(id)
-				e.schedule(workKey(k), now)
-			}
-		}
-	}
 	for _, k := range lost {
 		e.unhold(k)
 		if kind, id := k.split(); kind == workSale {
@@ -155,24 +143,57 @@ func (e *Engine) claim(ctx context.Context, take bool) error {
 	if len(lost) > 0 {
 		e.log.Info("leases given up or lost", "count", len(lost))
 	}
+	now := e.clk.Now()
+	adopted := 0
+	for k, version := range kept {
+		key := workKey(k)
+		kind, id := key.split()
+		e.mu.Lock()
+		mine := e.held[key]
+		e.held[key] = true
+		e.mu.Unlock()
+		switch {
+		case !mine:
+			// held under this engine's name by its previous process (a
+			// restart within the TTL): its again, from the journal
+			adopted++
+			e.live.drop(id)
+			e.schedule(key, now)
+		case kind == workSale:
+			// a sale changed elsewhere, whose news did not come: read
+			// it again, and drive it at once
+			if s := e.live.get(id); s != nil && s.Version != version {
+				e.live.drop(id)
+				e.schedule(key, now)
+			}
+		}
+	}
+	if adopted > 0 {
+		e.log.Info("leases of this instance's previous run taken back", "count", adopted, "instance", e.cfg.Instance)
+	}
 	if !take {
 		return nil
 	}
+	return e.claimFree(ctx)
+}
+
+// claimFree claims the leases that are free and drives what they hold at
+// once (a claim takes a batch at most).
+func (e *Engine) claimFree(ctx context.Context) error {
 	claimed, err := e.leases.ClaimLeases(ctx, e.cfg.Instance, e.cfg.LeaseTTL, leaseClaimBatch)
 	if err != nil {
 		return fmt.Errorf("claim leases: %w", err)
 	}
-	for i, k := range claimed {
+	now := e.clk.Now()
+	for _, k := range claimed {
 		key := workKey(k)
 		e.mu.Lock()
 		e.held[key] = true
 		e.mu.Unlock()
-		kind, id := key.split()
-		if kind == workSale {
+		if kind, id := key.split(); kind == workSale {
 			e.live.drop(id) // read again: another engine drove it
 		}
-		// spread over one poll interval, as at a restart
-		e.schedule(key, now.Add(e.cfg.PollInterval*time.Duration(i)/time.Duration(len(claimed))))
+		e.schedule(key, now)
 	}
 	if len(claimed) > 0 {
 		e.log.Info("leases claimed", "count", len(claimed), "instance", e.cfg.Instance)
@@ -180,16 +201,29 @@ func (e *Engine) claim(ctx context.Context, take bool) error {
 	return nil
 }
 
+// claimEvery is how often an engine looks for leases to claim: a cheap
+// query that finds nothing most of the time. A dead engine's sales are
+// taken over within LeaseTTL and claimEvery.
+const claimEvery = 500 * time.Millisecond
+
 // leaseLoop renews leases every LeaseTTL/3 until work ends, and claims
-// what is free while taking ends (a stopping engine takes no new work but
-// keeps what it finishes).
+// what is free every claimEvery while taking (a stopping engine takes no
+// new work but keeps what it finishes).
 func (e *Engine) leaseLoop(taking, work context.Context) {
-	every := e.cfg.LeaseTTL / 3
+	renewEvery := e.cfg.LeaseTTL / 3
+	next := e.clk.Now()
 	for {
-		if err := e.claim(work, taking.Err() == nil); err != nil && work.Err() == nil {
+		var err error
+		if now := e.clk.Now(); !now.Before(next) {
+			next = now.Add(renewEvery)
+			err = e.claim(work, taking.Err() == nil)
+		} else if taking.Err() == nil {
+			err = e.claimFree(work)
+		}
+		if err != nil && work.Err() == nil {
 			e.log.Error("leases", "err", err)
 		}
-		t := e.clk.NewTimer(every)
+		t := e.clk.NewTimer(min(claimEvery, renewEvery))
 		select {
 		case <-work.Done():
 			t.Stop()
