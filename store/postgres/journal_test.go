@@ -117,3 +117,7 @@ func TestOutbox(t *testing.T) {
 func TestNotifications(t *testing.T) {
 	journaltest.Notifications(t, func(t *testing.T) pos.Notifications { return open(t) })
 }
+
+func TestSessions(t *testing.T) {
+	journaltest.Sessions(t, func(t *testing.T) pos.Sessions { return open(t) })
+}

@@ -78,3 +78,14 @@ func TestNotifications(t *testing.T) {
 		return j
 	})
 }
+
+func TestSessions(t *testing.T) {
+	journaltest.Sessions(t, func(t *testing.T) pos.Sessions {
+		j, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "journal.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { j.Close() })
+		return j
+	})
+}
