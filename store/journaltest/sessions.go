@@ -26,7 +26,9 @@ func Sessions(t *testing.T, open func(t *testing.T) pos.Sessions) {
 		t.Errorf("live cookie: %q %v %v", id, ok, err)
 	}
 	for name, check := range map[string]func() (string, bool, error){
-		"expired":      func() (string, bool, error) { return pos.SessionTerminal(ctx, s, pos.SessionCookie, cookie, now.Add(13*time.Hour)) },
+		"expired": func() (string, bool, error) {
+			return pos.SessionTerminal(ctx, s, pos.SessionCookie, cookie, now.Add(13*time.Hour))
+		},
 		"another kind": func() (string, bool, error) { return pos.SessionTerminal(ctx, s, pos.SessionLink, cookie, now) },
 		"unknown":      func() (string, bool, error) { return pos.SessionTerminal(ctx, s, pos.SessionCookie, "nope", now) },
 		"empty":        func() (string, bool, error) { return pos.SessionTerminal(ctx, s, pos.SessionCookie, "", now) },
