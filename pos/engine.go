@@ -445,6 +445,9 @@ func (e *Engine) Run(ctx context.Context) error {
 				if _, err := e.PurgeNotifications(workCtx); err != nil && workCtx.Err() == nil {
 					e.log.Error("purge notifications", "err", err)
 				}
+				if _, err := e.PurgeSessions(workCtx); err != nil && workCtx.Err() == nil {
+					e.log.Error("purge sessions", "err", err)
+				}
 			})
 		}
 		if !now.Before(nextLoad) {

@@ -78,3 +78,17 @@ func SessionTerminal(ctx context.Context, s Sessions, kind SessionKind, secret s
 	}
 	return sess.TerminalID, true, nil
 }
+
+// PurgeSessions forgets the sign-ins that have ended, when the journal
+// keeps them. Run calls it every hour.
+func (e *Engine) PurgeSessions(ctx context.Context) (int64, error) {
+	s, ok := e.j.(Sessions)
+	if !ok {
+		return 0, nil
+	}
+	n, err := s.PurgeSessions(ctx, e.clk.Now())
+	if err != nil {
+		return 0, fmt.Errorf("purge sessions: %w", err)
+	}
+	return n, nil
+}
