@@ -321,7 +321,7 @@ func (e *Engine) work(ctx context.Context, key workKey) {
 		}
 	}()
 	kind, id := key.split()
-	if kind != workRefund && !e.holds(key) {
+	if !e.holds(key) {
 		return // another engine holds it now
 	}
 	var next time.Time

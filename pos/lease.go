@@ -18,7 +18,7 @@ import (
 // Times are the journal's clock, not any one server's.
 //
 // A lease's key is the engine's work key: "s:" and a sale id, "o:" and an
-// op id. Implementation: store/postgres. A journal without them (SQLite,
+// op id, "r:" and the id of a refund whose completion is checked. Implementation: store/postgres. A journal without them (SQLite,
 // one server) leaves everything to its one engine.
 type Leases interface {
 	// ClaimLeases takes for owner, until ttl from now, at most limit of
@@ -95,6 +95,9 @@ func (e *Engine) leasesFor(c *Change) []workKey {
 	for _, op := range c.Ops {
 		if needsLease(op) {
 			keys = append(keys, opWork(op.ID))
+		}
+		if op.RefundStatus() == RefundPending {
+			keys = append(keys, refundWork(op.ID)) // its completion is checked
 		}
 	}
 	e.mu.Lock()

@@ -324,7 +324,7 @@ func (e *Engine) Recover(ctx context.Context) error {
 			e.schedule(opWork(op.ID), now)
 		}
 	}
-	refunds, err := e.j.Ops(ctx, OpFilter{Incomplete: true, From: now.Add(-refundCheckFor)})
+	refunds, err := e.j.Ops(ctx, OpFilter{Incomplete: true, From: now.Add(-refundCheckFor)}) // leases claim these when shared
 	if err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // time zones for receipts on machines without a zone database
 
@@ -26,6 +28,8 @@ type appConfig struct {
 	APIKey            string
 	MerchantAccountID string
 	MerchantName      string
+	MerchantAddress   string // on receipts, lines separated by \n
+	GSTNumber         string // on receipts; checked by server.ParseGSTNumber
 	Currency          string
 	ExpirySeconds     int
 	TimeoutMargin     time.Duration
@@ -34,6 +38,8 @@ type appConfig struct {
 	TimeZone          string // IANA name for receipts; "" is the machine's
 	Logger            *slog.Logger
 	AdminListen       string         // /metrics and /debug/pprof; "" : 127.0.0.1, a free port
+	Instance          string         // this server among those of a shared journal; "": host name and pid
+	Drain             time.Duration  // at a stop, how long /healthz says stopping before the listener closes
 	CentrapayHooks    centrapayHooks // receiving Centrapay's webhooks; off without an audience
 	listener          net.Listener   // the main listener, made beforehand (demo); nil: listen on Listen
 }
@@ -74,6 +80,7 @@ type app struct {
 	hooks  *webhook.Deliverer // pushes the outbox's events to the merchant's endpoints
 	srv    *server.Server
 	ln     net.Listener
+	drain  time.Duration // appConfig.Drain
 	cpLn   *hookListener // Centrapay's webhooks on a listener of their own, if any
 	http   *http.Server
 	url    string
@@ -106,16 +113,24 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{j: j, logger: cfg.Logger}
+	a := &app{j: j, logger: cfg.Logger, drain: cfg.Drain}
 	fail := func(err error) (*app, error) { j.Close(); return nil, err }
 	srvReg := server.NewRegistry()
 	transport, err := server.InstrumentTransport(srvReg, centrapay.NewTransport())
 	if err != nil {
 		return fail(err)
 	}
+	agent := "centrapos"
+	if _, shared := j.(pos.Leases); shared {
+		if cfg.Instance == "" {
+			host, _ := os.Hostname()
+			cfg.Instance = fmt.Sprintf("%s-%d", host, os.Getpid())
+		}
+		agent += " (" + cfg.Instance + ")" // which server made a call, in Centrapay's logs
+	}
 	client, err := centrapay.NewClient(centrapay.WithBaseURL(cfg.CentrapayURL), centrapay.WithAPIKey(cfg.APIKey),
 		centrapay.WithHTTPClient(&http.Client{Transport: transport}), centrapay.WithLogger(cfg.Logger),
-		centrapay.WithRateLimit(cfg.RateLimit), centrapay.WithUserAgent("centrapos"))
+		centrapay.WithRateLimit(cfg.RateLimit), centrapay.WithUserAgent(agent))
 	if err != nil {
 		return fail(err)
 	}
@@ -123,9 +138,11 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if err != nil {
 		return fail(err)
 	}
-	a.eng, err = pos.New(pos.Config{Centrapay: client, Journal: j, MerchantAccountID: cfg.MerchantAccountID, Currency: cfg.Currency,
+	engCfg := pos.Config{Centrapay: client, Journal: j, MerchantAccountID: cfg.MerchantAccountID, Currency: cfg.Currency,
 		Logger: cfg.Logger, ExpirySeconds: cfg.ExpirySeconds, TimeoutMargin: cfg.TimeoutMargin, MaxInFlight: centrapay.MaxConnsPerHost,
-		ObserveLag: obs.Lag, ObservePollInterval: obs.PollInterval, ObserveEnded: obs.Ended})
+		ObserveLag: obs.Lag, ObservePollInterval: obs.PollInterval, ObserveEnded: obs.Ended}
+	shareJournal(&engCfg, client.Budget(), j, cfg)
+	a.eng, err = pos.New(engCfg)
 	if err != nil {
 		return fail(err)
 	}
@@ -141,7 +158,7 @@ func startApp(ctx context.Context, cfg appConfig) (*app, error) {
 	}
 	a.srv, err = server.New(server.Config{Engine: a.eng, Terminals: j, MerchantName: cfg.MerchantName,
 		Logger: cfg.Logger, Registry: srvReg, Secure: cfg.TLSCert != "", Location: loc, Webhooks: cpHooks,
-		Outbox: j})
+		Outbox: j, MerchantAddress: cfg.MerchantAddress, GSTNumber: cfg.GSTNumber})
 	if err != nil {
 		return fail(err)
 	}
@@ -233,6 +250,13 @@ func (a *app) run(ctx context.Context) error {
 	case err = <-errc:
 		err = fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+		if a.drain > 0 {
+			// out of the load balancer first (its health checks see 503),
+			// then the listener closes
+			a.srv.Drain()
+			a.logger.Info("draining before the stop", "for", a.drain)
+			time.Sleep(a.drain)
+		}
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -249,4 +273,26 @@ func (a *app) run(ctx context.Context) error {
 	stopHooks()
 	<-hooksDone
 	return err
+}
+
+// shareJournal lets the servers of a journal that several can share
+// (PostgreSQL) work side by side: each drives the sales it holds a lease
+// on (pos.Leases), and all take Centrapay calls from one rate budget
+// (centrapay.SharedBudget), as Centrapay's limit is the API key's. A
+// journal only one server can use (SQLite) is left alone.
+func shareJournal(ec *pos.Config, b *centrapay.Budget, j store, cfg appConfig) {
+	leases, ok := j.(pos.Leases)
+	if !ok {
+		return
+	}
+	ec.Leases, ec.Instance = leases, cfg.Instance
+	if shared, ok := j.(centrapay.SharedBudget); ok && b != nil {
+		var last atomic.Int64 // unix seconds of the last line logged
+		b.Share(shared, func(err error) {
+			if now := time.Now().Unix(); now-last.Swap(now) >= 60 { // a line a minute while it lasts
+				cfg.Logger.Error("shared rate budget unavailable: calls use this server's own budget meanwhile", "err", err)
+			}
+		})
+	}
+	cfg.Logger.Info("sharing the journal with other servers", "instance", ec.Instance)
 }

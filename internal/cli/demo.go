@@ -28,7 +28,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the POS server")
 	sbListen := fs.String("sandbox-listen", "127.0.0.1:8081", "address of the Centrapay sandbox")
-	dir := fs.String("dir", "", "directory of the journal (default: a new temporary one)")
+	dir := fs.String("dir", "", "directory of the journal, kept when the demo stops (default: a new temporary one, removed when it stops)")
 	verbose := fs.Bool("v", false, "log every request")
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
@@ -41,13 +41,23 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	if *dir == "" {
+	keep := *dir != ""
+	if !keep {
 		d, err := os.MkdirTemp("", "centrapos-demo-")
 		if err != nil {
 			return err
 		}
 		*dir = d
+		// deferred first, so run last: after the journal is closed
+		defer func() {
+			if err := os.RemoveAll(d); err != nil {
+				logger.Warn("demo: could not remove its temporary journal", "dir", d, "err", err)
+			}
+		}()
+	} else if err := os.MkdirAll(*dir, 0o700); err != nil {
+		return fmt.Errorf("demo: --dir: %w", err)
 	}
+	journal := filepath.Join(*dir, "centrapos.db")
 
 	sbLn, err := net.Listen("tcp", *sbListen)
 	if err != nil {
@@ -87,7 +97,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	hookURL := loopbackURL(ln) + server.DefaultWebhookPath
 	sb.AddWebhook(hookURL)
 	seed := sb.Seed()
-	a, err := startApp(ctx, appConfig{DB: filepath.Join(*dir, "centrapos.db"), Listen: *listen, CentrapayURL: apiURL,
+	token, err := demoToken(ctx, journal, seed.ConfigID)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("demo: %w", err)
+	}
+	a, err := startApp(ctx, appConfig{DB: journal, Listen: *listen, CentrapayURL: apiURL,
 		APIKey: seed.APIKey, MerchantAccountID: seed.MerchantAccountID, MerchantName: "Centrapay Café", Currency: "NZD",
 		RateLimit: 200, TimeZone: "Pacific/Auckland", Logger: logger, listener: ln,
 		CentrapayHooks: centrapayHooks{Audience: hookURL, Path: server.DefaultWebhookPath, JWKSURL: apiURL + "/.well-known/jwks.json"}})
@@ -95,23 +110,49 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ln.Close()
 		return fmt.Errorf("demo: %w", err)
 	}
-	token, err := pos.AddTerminal(ctx, a.j, pos.Terminal{ID: demoTerminal, Name: "Till 1", ConfigID: seed.ConfigID, Manager: true})
+	link, err := a.srv.LoginLink(ctx, demoTerminal)
 	if err != nil {
-		if _, gerr := a.j.Terminal(ctx, demoTerminal); gerr != nil {
-			return errors.Join(err, gerr)
-		}
-		token = "(created by an earlier run; sign in with the link)"
+		stopped, stop := context.WithCancel(ctx)
+		stop()
+		a.run(stopped) // stops at once, closing the journal
+		return fmt.Errorf("demo: %w", err)
+	}
+	kept := "removed when the demo stops; keep it with --dir"
+	if keep {
+		kept = "kept: run the demo with the same --dir to go on with it"
 	}
 	fmt.Fprintf(stdout, `centrapos demo is running: a Centrapay sandbox and a POS server, in one process.
   Cashier (signed in): %s%s
+  Sign-in link:        the link above works once, within an hour; to sign in again, open %s/ and enter the terminal token below
   Customer display:    %s/display/%s
   Sandbox wallet:      %s/pay/{payment request id} (what the QR code opens)
   Sandbox scenarios:   %s/sandbox/scenarios
   Centrapay webhooks:  %s (the sandbox notifies the server there)
   Metrics:             %s/metrics (and /debug/pprof; on loopback only)
   Terminal token:      %s
-  Journal:             %s
+  Journal:             %s (%s)
 Press Ctrl-C to stop.
-`, a.url, a.srv.LoginLink(demoTerminal), a.url, demoTerminal, sbURL, sbURL, hookURL, a.adURL, token, filepath.Join(*dir, "centrapos.db"))
+`, a.url, link, a.url, a.url, demoTerminal, sbURL, sbURL, hookURL, a.adURL, token, journal, kept)
 	return a.run(ctx)
+}
+
+// demoToken adds the demo's terminal to the journal, a manager at the
+// sandbox's merchant config, and returns its token. A journal kept from an
+// earlier run (--dir) has it already: it gets a new token, the old one
+// stopping at once, so that the token printed is always one to sign in
+// with.
+func demoToken(ctx context.Context, journal, configID string) (string, error) {
+	j, err := openStore(ctx, journal)
+	if err != nil {
+		return "", err
+	}
+	defer j.Close()
+	token, err := pos.AddTerminal(ctx, j, pos.Terminal{ID: demoTerminal, Name: "Till 1", ConfigID: configID, Manager: true})
+	if err == nil {
+		return token, nil
+	}
+	if _, gerr := j.Terminal(ctx, demoTerminal); gerr != nil {
+		return "", errors.Join(err, gerr)
+	}
+	return pos.RotateToken(ctx, j, demoTerminal, 0, time.Now())
 }

@@ -76,12 +76,18 @@ func TestDemo(t *testing.T) {
 // it (Ctrl-C) and checks that it ended well.
 func startDemo(t *testing.T, stderr io.Writer) (map[string]string, func()) {
 	t.Helper()
+	return startDemoWith(t, stderr, "--dir", t.TempDir())
+}
+
+// startDemoWith is startDemo with these flags besides the free ports.
+func startDemoWith(t *testing.T, stderr io.Writer, flags ...string) (map[string]string, func()) {
+	t.Helper()
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		m := &cli.Main{Stdout: pw, Stderr: stderr}
-		done <- m.Run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0", "--dir", t.TempDir()})
+		done <- m.Run(ctx, append([]string{"demo", "--listen", "127.0.0.1:0", "--sandbox-listen", "127.0.0.1:0"}, flags...))
 		pw.Close()
 	}()
 	lines := map[string]string{}

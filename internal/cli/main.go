@@ -36,6 +36,8 @@ type command struct {
 func (m *Main) commands() map[string]command {
 	return map[string]command{
 		"bench":     {"measure a sandbox and a server run as separate processes: live sales, throughput, paid→till (--quick: 30 s)", runBench},
+		"certify":   {"run Centrapay's integration checklist against the sandbox (or --centrapay-url) and write an evidence report; exits 1 if an item fails", runCertify},
+		"cluster":   {"run a sandbox and several servers (real processes) sharing one PostgreSQL journal: cluster --db postgres://… [--instances 2]", runCluster},
 		"demo":      {"run the sandbox and the POS server together, with a signed-in demo till", runDemo},
 		"reconcile": {"match the journal with Centrapay's payment activities: reconcile --from DAY [--to DAY] [--json|--csv]; exits 1 on discrepancies", runReconcile},
 		"sandbox":   {"run a local Centrapay sandbox (prints one line of JSON: base URL, API key, ids)", runSandbox},
@@ -46,10 +48,25 @@ func (m *Main) commands() map[string]command {
 	}
 }
 
+// actions are the sub-commands whose first argument is an action, and
+// their actions: `centrapos terminal -h` shows each action's flags.
+var actions = map[string][]string{
+	"terminal": {"add", "list", "rotate", "revoke"},
+	"webhook":  {"add", "list", "enable", "disable", "remove", "deliveries", "redeliver"},
+}
+
+// isHelp says whether arg asks for help: a help flag or the word help.
+func isHelp(arg string) bool { return isHelpFlag(arg) || arg == "help" }
+
+func isHelpFlag(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
 // Run runs the sub-command named by args[0] with the remaining arguments.
 func (m *Main) Run(ctx context.Context, args []string) error {
 	cmds := m.commands()
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) > 1 && isHelp(args[0]) {
+		args = []string{args[1], "-h"} // `help serve` is `serve -h`
+	}
+	if len(args) == 0 || isHelp(args[0]) {
 		m.usage(cmds)
 		if len(args) == 0 {
 			return UsageError{"no command given"}
@@ -60,6 +77,17 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if !ok {
 		m.usage(cmds)
 		return UsageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	if len(args) > 1 && isHelp(args[1]) {
+		if verbs := actions[args[0]]; verbs != nil {
+			return m.actionsUsage(ctx, args[0], c, verbs)
+		}
+		if isHelpFlag(args[1]) {
+			fmt.Fprintf(m.Stderr, "centrapos %s: %s\n\n", args[0], c.summary) // the flags follow
+		}
+	}
+	if needsExistingJournal(args) {
+		ctx = withExistingJournal(ctx)
 	}
 	err := c.run(ctx, args[1:], m.Stdout, m.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -87,6 +115,20 @@ func (m *Main) usage(cmds map[string]command) {
 	for _, n := range names {
 		fmt.Fprintf(&b, "  %-10s %s\n", n, cmds[n].summary)
 	}
-	b.WriteString("\nRun `centrapos <command> -h` for a command's flags.\n")
+	b.WriteString("\nRun `centrapos help <command>` (or `centrapos <command> -h`) for a command's flags.\n")
 	io.WriteString(m.Stderr, b.String())
+}
+
+// actionsUsage prints the usage of a command that takes an action first:
+// its summary, then each action's flags (what `<command> <action> -h`
+// prints).
+func (m *Main) actionsUsage(ctx context.Context, name string, c command, verbs []string) error {
+	fmt.Fprintf(m.Stderr, "centrapos %s: %s\n\nusage: centrapos %s <action> [flags]\nactions: %s\n", name, c.summary, name, strings.Join(verbs, ", "))
+	for _, v := range verbs {
+		io.WriteString(m.Stderr, "\n")
+		if err := c.run(ctx, []string{v, "-h"}, m.Stdout, m.Stderr); !errors.Is(err, flag.ErrHelp) {
+			return fmt.Errorf("%s %s -h: %v", name, v, err)
+		}
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/centrapos/centrapos/internal/server"
 	"github.com/centrapos/centrapos/pos"
 )
 
@@ -25,6 +26,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	keyFile := fs.String("api-key-file", "", "file holding the merchant-terminal API key (else $CENTRAPAY_API_KEY)")
 	fs.StringVar(&cfg.MerchantAccountID, "merchant-account-id", "", "the merchant's Centrapay account id (required)")
 	fs.StringVar(&cfg.MerchantName, "merchant-name", "Merchant", "the name on receipts and the customer display")
+	fs.Var((*addressLines)(&cfg.MerchantAddress), "merchant-address", "a `line` of the address on receipts (repeat the flag for more lines)")
+	fs.StringVar(&cfg.GSTNumber, "gst-number", "", "the GST number on receipts (8 or 9 digits, e.g. 123-456-789)")
 	fs.StringVar(&cfg.Currency, "currency", "NZD", "the currency of sales")
 	fs.StringVar(&cfg.TimeZone, "timezone", "", "the store's time zone for receipts, e.g. Pacific/Auckland (default: the machine's)")
 	fs.IntVar(&cfg.ExpirySeconds, "expiry", 120, "seconds before a Payment Request expires")
@@ -32,6 +35,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.RateLimit, "rate-limit", 200, "Centrapay calls a minute for this API key")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (with --tls-key)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key file")
+	fs.DurationVar(&cfg.Drain, "drain", 0, "at a stop (SIGTERM), how long /healthz answers 503 stopping before the listener closes: a load balancer's health-check interval or two (e.g. 10s)")
+	fs.StringVar(&cfg.Instance, "instance", "", "this server's name among those sharing a PostgreSQL journal, in its logs and leases (default: host name and process id)")
 	fs.StringVar(&cfg.AdminListen, "admin-listen", "127.0.0.1:0", "address of /metrics and /debug/pprof (keep it private; port 0 picks a free one, printed at start)")
 	cfg.CentrapayHooks.register(fs)
 	daily := dailyReconcile{} // reconciliation of the previous day (reconcile.go)
@@ -42,6 +47,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := daily.check(cfg.TimeZone); err != nil {
 		return err
 	}
+	gst, err := server.ParseGSTNumber(cfg.GSTNumber)
+	if err != nil {
+		return UsageError{fmt.Sprintf("serve: --gst-number: %v", err)}
+	}
+	cfg.GSTNumber = gst
 	if fs.NArg() > 0 {
 		return UsageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
@@ -59,6 +69,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "centrapos admin on %s (metrics, pprof: keep it private)\n", a.adURL)
 	daily.start(ctx, a.eng, cfg.Logger)
 	return a.run(ctx)
+}
+
+// addressLines is the value of --merchant-address: each use of the flag
+// adds a line (a value with newlines adds each).
+type addressLines string
+
+func (a *addressLines) String() string { return strings.ReplaceAll(string(*a), "\n", ", ") }
+
+func (a *addressLines) Set(v string) error {
+	if *a != "" {
+		*a += "\n"
+	}
+	*a += addressLines(v)
+	return nil
 }
 
 // apiKey reads the API key from file, else from $CENTRAPAY_API_KEY.

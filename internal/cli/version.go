@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -38,9 +39,14 @@ func Version() string {
 	return v
 }
 
-func runVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
-	if len(args) > 0 {
-		return UsageError{fmt.Sprintf("version takes no arguments, got %q", args[0])}
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	if fs.NArg() > 0 {
+		return UsageError{fmt.Sprintf("version takes no arguments, got %q", fs.Arg(0))}
 	}
 	info, _ := debug.ReadBuildInfo()
 	goVersion := "unknown"

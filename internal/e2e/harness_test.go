@@ -236,7 +236,7 @@ type sandboxInfo struct {
 
 // startSandbox runs `centrapos sandbox` on a free port, with the demo
 // merchant given two configs (two locations), no rate limit.
-func startSandbox(t *testing.T, dir string) sandboxInfo {
+func startSandbox(t *testing.T, dir string, extra ...string) sandboxInfo {
 	t.Helper()
 	merchants := `[{"id": "5efbe17d96c083633e2b9241", "accountId": "C4QnjXvj8At6SMsEN4LRi9", "name": "Centrapay Café",
   "configs": [
@@ -248,7 +248,7 @@ func startSandbox(t *testing.T, dir string) sandboxInfo {
 		t.Fatal(err)
 	}
 	p, err := startProc(t, "sandbox", filepath.Join(dir, "sandbox.log"), nil,
-		"sandbox", "--listen", "127.0.0.1:0", "--rate-limit", "-1", "--merchants", mf)
+		append([]string{"sandbox", "--listen", "127.0.0.1:0", "--rate-limit", "-1", "--merchants", mf}, extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,13 +313,14 @@ type server struct {
 	url    string
 	starts int
 	extra  []string // more flags for serve (a flag given twice takes the last)
+	log    string   // its log file in dir
 
 	mu  sync.Mutex
 	cur *proc
 }
 
 func newServer(t *testing.T, dir, db string, sb sandboxInfo) *server {
-	return &server{t: t, dir: dir, db: db, port: freePort(t), sb: sb}
+	return &server{t: t, dir: dir, db: db, port: freePort(t), sb: sb, log: "serve.log"}
 }
 
 // start starts serve and waits until it prints where it serves; a port
@@ -332,7 +333,7 @@ func (s *server) start() {
 		args := append([]string{"serve", "--db", s.db, "--centrapay-url", s.sb.BaseURL, "--merchant-account-id", s.sb.MerchantAccountID,
 			"--listen", "127.0.0.1:" + strconv.Itoa(s.port), "--rate-limit", "60000", "--expiry", "10", "--timeout-margin", "5s",
 			"--timezone", "UTC"}, s.extra...)
-		p, err := startProc(s.t, fmt.Sprintf("serve #%d", s.starts), filepath.Join(s.dir, "serve.log"),
+		p, err := startProc(s.t, fmt.Sprintf("serve #%d", s.starts), filepath.Join(s.dir, s.log),
 			[]string{"CENTRAPAY_API_KEY=" + s.sb.APIKey}, args...)
 		if err != nil {
 			s.t.Fatal(err)

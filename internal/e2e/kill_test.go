@@ -64,14 +64,19 @@ func (r *record) add(in *intent) {
 	r.mu.Unlock()
 }
 
-// till is one terminal driving the terminal API.
+// till is one terminal driving the terminal API of one server, or of
+// any of several sharing one journal (each call to one picked at
+// random, as a load balancer would).
 type till struct {
 	id, token string
-	srv       *server
+	srvs      []*server
 	sb        sandboxInfo
 	c         *http.Client
 	rec       *record
 }
+
+// base is the URL of the server the till's next call goes to.
+func (tl *till) base() string { return tl.srvs[mrand.IntN(len(tl.srvs))].base() }
 
 func newKey() string {
 	var b [16]byte
@@ -150,7 +155,7 @@ func (tl *till) post(ctx context.Context, path, key string, body []byte) (answer
 			tl.rec.retries.Add(1)
 		}
 		tl.rec.inflight.Add(1)
-		a, err := do(ctx, tl.c, "POST", tl.srv.base()+path, tl.token, key, body)
+		a, err := do(ctx, tl.c, "POST", tl.base()+path, tl.token, key, body)
 		tl.rec.inflight.Add(-1)
 		wait := backoff(answer{header: http.Header{}})
 		switch {
@@ -189,7 +194,7 @@ func (tl *till) post(ctx context.Context, path, key string, body []byte) (answer
 func (tl *till) sale(ctx context.Context, id string) (saleView, bool) {
 	for {
 		var s saleView
-		if err := getJSON(ctx, tl.c, tl.srv.base()+"/api/v1/sales/"+id, tl.token, &s); err == nil {
+		if err := getJSON(ctx, tl.c, tl.base()+"/api/v1/sales/"+id, tl.token, &s); err == nil {
 			return s, true
 		}
 		if !sleep(ctx, 100*time.Millisecond) {
@@ -310,16 +315,62 @@ func (tl *till) intent(ctx context.Context, n int) {
 // charged twice, no refund made twice, and every sale's status must be its
 // Payment Request's.
 func TestKillServeWhileTillsRetry(t *testing.T) {
+	runChaos(t, chaosConfig{servers: 1, kills: 15, minIntents: 50})
+}
+
+// chaosConfig shapes a chaos run: tills against one server, or several
+// sharing a PostgreSQL journal, killed with SIGKILL again and again.
+type chaosConfig struct {
+	servers    int    // serve processes on the journal
+	postgres   string // the journal's URL when several servers share one; "": a SQLite file
+	kills      int    // SIGKILLs, 300–900 ms after the last restart
+	minIntents int    // fewer sales than this prove nothing
+	// down is how long kill i leaves its server down (0: restarted at
+	// once); the others take over its sales meanwhile
+	down func(i int) time.Duration
+	// check, if set, checks more once the run has settled
+	check func(t *testing.T, run *chaosRun)
+}
+
+// chaosRun is what a chaos run did, for its checks.
+type chaosRun struct {
+	dir     string
+	sb      sandboxInfo
+	servers []*server
+	kills   []chaosKill
+}
+
+// chaosKill is one SIGKILL: of which server, when, and when it came back.
+type chaosKill struct {
+	server          int
+	at, restartedAt time.Time
+}
+
+// runChaos runs fourteen tills (twelve at one location, two at another)
+// against the real server(s) while a server is killed with SIGKILL again
+// and again and restarted on the same journal. Tills retry each POST with
+// the same Idempotency-Key and body until they get a final answer.
+// Afterwards Centrapay's ledger (the sandbox) must show no intent charged
+// twice, no refund made twice, and every sale's status must be its
+// Payment Request's.
+func runChaos(t *testing.T, cfg chaosConfig) {
 	needBinary(t)
 	const (
-		kills  = 15 // SIGKILLs of serve, 300–900 ms apart
 		tillsA = 12 // tills at the first location
 		tillsB = 2  // tills at the second
 	)
+	kills := cfg.kills
 	began := time.Now()
 	dir := testDir(t)
-	sb := startSandbox(t, dir)
+	var sbFlags []string
+	if cfg.servers > 1 {
+		sbFlags = []string{"--record-calls", "300000"} // who polled what, when
+	}
+	sb := startSandbox(t, dir, sbFlags...)
 	db := filepath.Join(dir, "journal.db")
+	if cfg.postgres != "" {
+		db = cfg.postgres
+	}
 	type term struct{ id, config string }
 	var terms []term
 	for i := 1; i <= tillsA; i++ {
@@ -337,8 +388,18 @@ func TestKillServeWhileTillsRetry(t *testing.T) {
 		tokens[tm.id] = addTerminal(t, db, tm.id, tm.config, false)
 	}
 	manager := addTerminal(t, db, "manager", configA, true)
-	srv := newServer(t, dir, db, sb)
-	srv.start()
+	var srvs []*server
+	for i := range max(cfg.servers, 1) {
+		srv := newServer(t, dir, db, sb)
+		if cfg.servers > 1 {
+			name := string(rune('a' + i))
+			srv.log, srv.extra = "serve-"+name+".log", []string{"--instance", name}
+		}
+		srv.start()
+		srvs = append(srvs, srv)
+	}
+	srv := srvs[0] // for reads after the run
+	run := &chaosRun{dir: dir, sb: sb, servers: srvs}
 	c := newClient(t)
 	rec := &record{}
 
@@ -349,7 +410,7 @@ func TestKillServeWhileTillsRetry(t *testing.T) {
 	// runs before the processes are killed (cleanups run last first)
 	t.Cleanup(func() { stopOnce.Do(func() { close(stop) }); cancel(); wg.Wait() })
 	for _, tm := range terms {
-		tl := &till{id: tm.id, token: tokens[tm.id], srv: srv, sb: sb, c: c, rec: rec}
+		tl := &till{id: tm.id, token: tokens[tm.id], srvs: srvs, sb: sb, c: c, rec: rec}
 		wg.Go(func() { tl.run(ctx, stop) })
 	}
 
@@ -372,15 +433,21 @@ func TestKillServeWhileTillsRetry(t *testing.T) {
 	}
 	var atKill []int64
 	sleep(ctx, 500*time.Millisecond)
-	for range kills {
+	for i := range kills {
 		sleep(ctx, time.Duration(300+mrand.IntN(600))*time.Millisecond)
 		for wait := time.Now().Add(500 * time.Millisecond); rec.inflight.Load() < 2 && time.Now().Before(wait); {
 			sleep(ctx, time.Millisecond)
 		}
 		sleep(ctx, time.Duration(mrand.IntN(20))*time.Millisecond)
 		atKill = append(atKill, rec.inflight.Load())
-		srv.kill()
-		srv.start()
+		k := chaosKill{server: mrand.IntN(len(srvs)), at: time.Now()}
+		srvs[k.server].kill()
+		if cfg.down != nil {
+			sleep(ctx, cfg.down(i))
+		}
+		srvs[k.server].start()
+		k.restartedAt = time.Now()
+		run.kills = append(run.kills, k)
 	}
 	chaos := time.Since(began)
 	if a, err := do(ctx, c, "DELETE", sb.BaseURL+"/sandbox/faults", "", "", nil); err != nil || a.status >= 300 {
@@ -612,7 +679,7 @@ func TestKillServeWhileTillsRetry(t *testing.T) {
 	t.Logf("tills %d, intents %d %v, answered %v (0: none); refund intents %d, answered %v; journal sales %d %v; payment requests %d",
 		len(terms), len(rec.intents), kinds, saleAnswers, refundIntents, refundAnswers, len(sales), statuses, len(led))
 	t.Logf("kills %d (POSTs in flight at each: %v), serve starts %d; till retries %d (connection errors %d, 5xx %d, 409 %d, 429 %d), "+
-		"replayed final answers %d", kills, atKill, srv.starts, rec.retries.Load(), rec.connErrors.Load(), rec.status5xx.Load(),
+		"replayed final answers %d", kills, atKill, starts(srvs), rec.retries.Load(), rec.connErrors.Load(), rec.status5xx.Load(),
 		rec.status409.Load(), rec.status429.Load(), rec.replayed.Load())
 	t.Logf("double charges %d (extra paid requests %d), keys that made two sales %d, intents with two payment requests %d, "+
 		"double refunds %d, status mismatches %d, refund mismatches %d, unsettled %d, unanswered %d, refused by their own attempt %d, "+
@@ -623,8 +690,10 @@ func TestKillServeWhileTillsRetry(t *testing.T) {
 	for _, e := range examples {
 		t.Log("  " + e)
 	}
-	if errs := grepLog(filepath.Join(dir, "serve.log"), "level=ERROR", 10); len(errs) > 0 {
-		t.Logf("serve logged errors, e.g.:\n%s", strings.Join(errs, "\n"))
+	for _, s := range srvs {
+		if errs := grepLog(filepath.Join(dir, s.log), "level=ERROR", 10); len(errs) > 0 {
+			t.Logf("%s logged errors, e.g.:\n%s", s.log, strings.Join(errs, "\n"))
+		}
 	}
 	if doubleCharges+dupSales+dupPRs+doubleRefunds+mismatches+refundMismatches+unsettled+gaveUp+selfConflicts+lost > 0 {
 		t.Errorf("%d double charges, %d keys with two sales, %d intents with two payment requests, %d double refunds, "+
@@ -632,7 +701,19 @@ func TestKillServeWhileTillsRetry(t *testing.T) {
 			"%d intents refused because of their own earlier attempt, %d lost sales in %d kills",
 			doubleCharges, dupSales, dupPRs, doubleRefunds, mismatches, refundMismatches, unsettled, gaveUp, selfConflicts, lost, kills)
 	}
-	if len(rec.intents) < 50 || srv.starts < kills+1 {
-		t.Errorf("the run was too small to prove anything: %d intents, %d serve starts", len(rec.intents), srv.starts)
+	if len(rec.intents) < cfg.minIntents || starts(srvs) < kills+len(srvs) {
+		t.Errorf("the run was too small to prove anything: %d intents, %d serve starts", len(rec.intents), starts(srvs))
 	}
+	if cfg.check != nil {
+		cfg.check(t, run)
+	}
+}
+
+// starts counts the starts of servers.
+func starts(srvs []*server) int {
+	n := 0
+	for _, s := range srvs {
+		n += s.starts
+	}
+	return n
 }

@@ -100,7 +100,9 @@ func (s *Server) period(q url.Values) (from, to time.Time, err error) {
 // listSales answers a page of sales, newest first (createdAt, then id,
 // descending): limit of them (default 50, at most 200) after the sale
 // startingAfter names, with hasMore and the nextCursor to pass as
-// startingAfter for the next page.
+// startingAfter for the next page. Each sale comes with its refunds and
+// their status, as GET /sales/{id} shows it, so a till's list tells a
+// pending refund from a completed one.
 func (s *Server) listSales(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	from, to, err := s.period(q)
@@ -154,13 +156,13 @@ func (s *Server) listSales(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page := salePage{Items: sales}
+	page := salePage{Items: []saleView{}}
 	if len(sales) > limit {
-		page.Items, page.HasMore = sales[:limit], true
+		sales, page.HasMore = sales[:limit], true
 		page.NextCursor = sales[limit-1].ID
 	}
-	if page.Items == nil {
-		page.Items = []*pos.Sale{}
+	for _, sl := range sales { // each with its refunds, as GET /sales/{id} shows it
+		page.Items = append(page.Items, s.view(r.Context(), sl))
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil
@@ -174,9 +176,9 @@ const (
 
 // salePage is one page of GET /sales.
 type salePage struct {
-	Items      []*pos.Sale `json:"items"`
-	HasMore    bool        `json:"hasMore"`
-	NextCursor string      `json:"nextCursor,omitempty"`
+	Items      []saleView `json:"items"`
+	HasMore    bool       `json:"hasMore"`
+	NextCursor string     `json:"nextCursor,omitempty"`
 }
 
 func (s *Server) cancelSale(w http.ResponseWriter, r *http.Request) error {

@@ -396,7 +396,7 @@ func TestSecurity(t *testing.T) {
 		t.Errorf("bad token login: %d", resp.StatusCode)
 	}
 	// a one-time link signs in once
-	link := e.srv.LoginLink("till-1")
+	link := e.loginLink("till-1")
 	if resp, _ := noRedirect.Get(e.baseURL + link); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("login link: %d", resp.StatusCode)
 	}

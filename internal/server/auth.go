@@ -32,7 +32,7 @@ func (s *Server) terminalOf(r *http.Request) (*pos.Terminal, error) {
 		return t, nil
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		if id, ok := s.session(c.Value); ok {
+		if id, ok := s.session(r.Context(), c.Value); ok {
 			t, err := s.cfg.Terminals.Terminal(r.Context(), id)
 			if err == nil && !t.Revoked {
 				return t, nil

@@ -18,7 +18,7 @@ func TestBrowserBudgetShort(t *testing.T) {
 	e.sale("till-1", map[string]any{"value": 1250})
 	e.sale("till-2", map[string]any{"value": 3400})
 	manager := tab{t, root}
-	manager.do(chromedp.Navigate(e.baseURL + e.srv.LoginLink("manager")))
+	manager.do(chromedp.Navigate(e.baseURL + e.loginLink("manager")))
 	manager.until(`document.querySelector('.alert').innerText.includes('Ask Centrapay')`)
 	alert := manager.text(".alert")
 	for _, want := range []string{"2 live sales need 120 calls a minute", "60 a minute", "integrations@centrapay.com"} {
@@ -34,7 +34,7 @@ func TestBrowserBudgetShort(t *testing.T) {
 	}
 	manager.shot("manager-budget-short")
 	cashier := newTab(t, root)
-	cashier.do(chromedp.Navigate(e.baseURL + e.srv.LoginLink("till-1")))
+	cashier.do(chromedp.Navigate(e.baseURL + e.loginLink("till-1")))
 	cashier.until(`document.getElementById('sale-form') !== null`)
 	alerts, err := chromedp.Run(cashier.ctx, chromedp.Evaluate[int](`document.querySelectorAll('.alert').length`))
 	if err != nil || alerts != 0 {
@@ -66,7 +66,7 @@ func TestBrowserReconcile(t *testing.T) {
 	}
 	e.sb.PatronPay(other.ID, "", 0)
 	manager := tab{t, root}
-	manager.do(chromedp.Navigate(e.baseURL + e.srv.LoginLink("manager")))
+	manager.do(chromedp.Navigate(e.baseURL + e.loginLink("manager")))
 	manager.until(`document.getElementById('sale-form') !== null`)
 	manager.do(chromedp.Navigate(e.baseURL + "/manager/reconcile"))
 	manager.until(`document.getElementById('reconcile') !== null`)

@@ -158,7 +158,7 @@ func TestBrowser(t *testing.T) {
 	e := setup(t)
 	root := browser(t)
 	cashier := tab{t, root}
-	cashier.do(chromedp.Navigate(e.baseURL + e.srv.LoginLink("till-1")))
+	cashier.do(chromedp.Navigate(e.baseURL + e.loginLink("till-1")))
 	cashier.do(chromedp.WaitVisible(chromedp.CSS("#sale-form")))
 	// checklist 101.3: the payment option is shown to the cashier as Centrapay, with its mark
 	if got := strings.TrimSpace(cashier.text("#pay-qr")); got != "Centrapay" {
@@ -171,15 +171,15 @@ func TestBrowser(t *testing.T) {
 
 	display := newTab(t, root)
 	display.do(chromedp.Navigate(e.baseURL + "/display/till-1"))
-	display.until(`document.getElementById("amount").textContent === "Welcome"`)
+	display.until(`!document.getElementById("idle").hidden && document.getElementById("welcome").textContent === "Welcome"`)
 
 	// 1. QR: the display shows the code; the patron pays in the wallet
 	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "12.50"))
 	cashier.do(chromedp.Click(chromedp.CSS("#pay-qr")))
-	cashier.until(statusIs("sale-status", "pending"))
+	cashier.until(statusIs("sale-status", "waiting for payment"))
 	cashier.until(`!document.getElementById("sale-qr").hidden`)
 	display.until(`!document.getElementById("qr").hidden && document.getElementById("qr").naturalWidth > 0`)
-	display.until(`document.getElementById("amount").textContent === "$12.50"`)
+	display.until(`document.getElementById("amount").textContent === "NZ$12.50"`)
 	display.shot("display-qr")
 	qrSale := latest(t, e)
 
@@ -210,7 +210,7 @@ func TestBrowser(t *testing.T) {
 	cashier.do(chromedp.SendKeys(chromedp.CSS("#barcode"), e.sb.Scenarios()["photo-id"].Barcode))
 	cashier.until(`document.getElementById("barcode-check").textContent.includes("valid")`)
 	cashier.do(chromedp.Click(chromedp.CSS("#pay-barcode")))
-	cashier.until(statusIs("sale-status", "pending"))
+	cashier.until(statusIs("sale-status", "waiting for payment"))
 	e.settle() // the first poll raises the condition
 	cashier.until(`document.getElementById("condition-accept") !== null`)
 	if got := cashier.text("#conditions"); !strings.Contains(got, "photo ID") {
@@ -225,7 +225,7 @@ func TestBrowser(t *testing.T) {
 	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "8.20"))
 	cashier.do(chromedp.SendKeys(chromedp.CSS("#barcode"), e.sb.Scenarios()["patron-approval"].Barcode))
 	cashier.do(chromedp.Click(chromedp.CSS("#pay-barcode")))
-	cashier.until(statusIs("sale-status", "pending"))
+	cashier.until(statusIs("sale-status", "waiting for payment"))
 	e.settle()
 	approval := latest(t, e)
 	wallet.do(chromedp.Navigate(approval.PaymentRequest.URL))
@@ -238,10 +238,10 @@ func TestBrowser(t *testing.T) {
 	cashier.do(chromedp.Click(chromedp.CSS("#done")))
 	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "4"))
 	cashier.do(chromedp.Click(chromedp.CSS("#pay-qr")))
-	cashier.until(statusIs("sale-status", "pending"))
+	cashier.until(statusIs("sale-status", "waiting for payment"))
 	cashier.do(chromedp.Click(chromedp.CSS("#cancel")))
 	cashier.until(statusIs("sale-status", "cancelled"))
-	if got := cashier.text("#sale-reason"); got != "cancelled at the till" {
+	if got := cashier.text("#sale-reason"); got != "Cancelled at the till" {
 		t.Errorf("cancel reason %q", got)
 	}
 	display.until(statusIs("status", "cancelled"))
@@ -254,8 +254,14 @@ func TestBrowser(t *testing.T) {
 	cashier.do(chromedp.SendKeys(chromedp.CSS("#refund-code"), qrSale.PaymentRequest.ShortCode))
 	cashier.do(chromedp.SendKeys(chromedp.CSS("#refund-amount"), "5.00"))
 	cashier.do(chromedp.Click(chromedp.CSS("#refund-form button")))
-	cashier.until(`document.getElementById("refund-result").textContent.startsWith("Refunded $5.00")`)
-	cashier.until(`document.querySelectorAll("#transactions tbody tr").length === 4`)
+	// Centrapay accepted the refund; the engine learns it completed at its
+	// next check: till then it is pending, never "refunded"
+	cashier.until(`document.getElementById("refund-result").textContent.startsWith("Refund pending: Centrapay accepted NZ$5.00")`)
+	cashier.until(`document.querySelector("#transactions tr.refund-row .tag").textContent === "Refund pending"`)
+	e.fake.Advance(2 * time.Second)
+	e.settle()
+	cashier.until(`document.querySelector("#transactions tr.refund-row .tag").textContent === "Refunded"`)
+	cashier.until(`document.querySelectorAll("#transactions tbody tr.sale-row").length === 4`)
 	cashier.until(`document.getElementById("totals").innerText.includes("45.70")`)
 	if got := cashier.text("#totals"); !strings.Contains(got, "Centrapay NZD wallet (centrapay.nzd.test)") || !strings.Contains(got, "45.70") {
 		t.Errorf("totals %q", got)
@@ -266,7 +272,7 @@ func TestBrowser(t *testing.T) {
 	if got := cashier.text("#today-date"); !strings.Contains(got, "25") {
 		t.Errorf("today's date %q: want the store's 25 November", got)
 	}
-	if got := cashier.text("#transactions tbody tr td"); !strings.HasPrefix(got, "10:0") {
+	if got := cashier.text("#transactions tbody tr .when"); !strings.HasPrefix(got, "10:0") {
 		t.Errorf("sale time %q: want the store's 10:0x PM", got)
 	}
 
@@ -306,7 +312,7 @@ func latest(t *testing.T, e *env) *pos.Sale {
 func TestBrowserOncePerPress(t *testing.T) {
 	e := setup(t)
 	cashier := tab{t, browser(t)}
-	cashier.do(chromedp.Navigate(e.baseURL + e.srv.LoginLink("till-1")))
+	cashier.do(chromedp.Navigate(e.baseURL + e.loginLink("till-1")))
 	cashier.do(chromedp.WaitVisible(chromedp.CSS("#sale-form")))
 
 	// Centrapay is slow to answer, so the second click lands while the
@@ -330,7 +336,7 @@ func TestBrowserOncePerPress(t *testing.T) {
 	cashier.twoClicks("#pay-qr")
 	waiting()
 	e.fake.Advance(time.Second)
-	cashier.until(statusIs("sale-status", "pending"))
+	cashier.until(statusIs("sale-status", "waiting for payment"))
 	cashier.until(`!document.getElementById("pay-qr").disabled`)
 	if sales, _ := e.j.Sales(e.ctx, pos.SaleFilter{}); len(sales) != 1 || len(e.sb.Ledger().Requests) != 1 {
 		t.Fatalf("double click on Centrapay (QR): %d sales, %d payment requests; want 1 and 1", len(sales), len(e.sb.Ledger().Requests))
@@ -354,7 +360,7 @@ func TestBrowserOncePerPress(t *testing.T) {
 	cashier.twoClicks("#refund-submit")
 	waiting()
 	e.fake.Advance(time.Second)
-	cashier.until(`document.getElementById("refund-result").textContent.startsWith("Refunded $3.00")`)
+	cashier.until(`document.getElementById("refund-result").textContent.startsWith("Refund pending: Centrapay accepted NZ$3.00")`)
 	cashier.until(`document.getElementById("refund-code").value === "" && document.getElementById("refund-amount").value === ""`)
 	refunds, err := e.j.Ops(e.ctx, pos.OpFilter{Kind: pos.OpRefund})
 	if err != nil || len(refunds) != 1 || e.sb.Ledger().Requests[0].Refunded != 300 {

@@ -22,21 +22,23 @@ type problem struct {
 
 // statuses maps pos error codes to HTTP statuses: the one table.
 var statuses = map[string]int{
-	pos.EInvalid:     http.StatusBadRequest,
-	pos.ENotFound:    http.StatusNotFound,
-	pos.EConflict:    http.StatusConflict,
-	pos.ERefused:     http.StatusUnprocessableEntity,
-	pos.EUnavailable: http.StatusServiceUnavailable,
-	pos.EInProgress:  http.StatusConflict,
-	pos.EInternal:    http.StatusInternalServerError,
-	eUnauthorized:    http.StatusUnauthorized,
-	eForbidden:       http.StatusForbidden,
-	eTooLarge:        http.StatusRequestEntityTooLarge,
+	pos.EInvalid:      http.StatusBadRequest,
+	pos.ENotFound:     http.StatusNotFound,
+	pos.EConflict:     http.StatusConflict,
+	pos.ERefused:      http.StatusUnprocessableEntity,
+	pos.EUnavailable:  http.StatusServiceUnavailable,
+	pos.EInProgress:   http.StatusConflict,
+	pos.EInternal:     http.StatusInternalServerError,
+	eUnauthorized:     http.StatusUnauthorized,
+	eForbidden:        http.StatusForbidden,
+	eTooLarge:         http.StatusRequestEntityTooLarge,
+	eMethodNotAllowed: http.StatusMethodNotAllowed,
 }
 
 const (
-	eUnauthorized = "unauthorized"
-	eForbidden    = pos.EForbidden
+	eMethodNotAllowed = "method_not_allowed"
+	eUnauthorized     = "unauthorized"
+	eForbidden        = pos.EForbidden
 )
 
 // writeError answers err as problem+json. Only a *pos.Error's message

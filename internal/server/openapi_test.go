@@ -74,7 +74,9 @@ func checkResponse(t *testing.T, req *http.Request, status int, header http.Head
 // openapi.yaml, "" if nothing: its status, its content type, its headers
 // and, for JSON, its body against the schema must be the ones documented
 // for the request's operation. A request to a path and method the
-// document does not have must be answered 404 problem+json.
+// document does not have must be answered 404 problem+json, or 405
+// problem+json with an Allow header when the path is served for other
+// methods.
 func responseProblem(req *http.Request, status int, header http.Header, body []byte) string {
 	if !strings.HasPrefix(req.URL.Path, "/api/v1/") {
 		return ""
@@ -89,7 +91,8 @@ func responseProblem(req *http.Request, status int, header http.Header, body []b
 	ct := header.Get("Content-Type")
 	route, params, err := router.FindRoute(r)
 	if err != nil {
-		if status != http.StatusNotFound || ct != "application/problem+json" {
+		wrongMethod := status == http.StatusMethodNotAllowed && header.Get("Allow") != ""
+		if status != http.StatusNotFound && !wrongMethod || ct != "application/problem+json" {
 			return fmt.Sprintf("openapi: %s is no operation of openapi.yaml, yet answered %d %s: %s", what, status, ct, body)
 		}
 		return ""

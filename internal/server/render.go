@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	texttemplate "text/template"
 	"time"
 
 	"github.com/centrapos/centrapos/internal/qr"
@@ -64,47 +63,6 @@ func (s *Server) qrSVG(w http.ResponseWriter, r *http.Request) error {
 
 // Money formats minor units as 12.34 (pos.Cents).
 func Money(cents int64) string { return pos.Cents(cents).String() }
-
-// receiptData is what a receipt shows.
-type receiptData struct {
-	Merchant string
-	Sale     *pos.Sale
-	At       time.Time
-	Refunds  []*pos.Op
-}
-
-var receiptText = texttemplate.Must(texttemplate.New("receipt.txt").Funcs(texttemplate.FuncMap{"money": Money, "cents": bigCents}).Parse(
-	`{{.Merchant}}
-{{.At.Format "2006-01-02 15:04 MST"}}
-Receipt {{.Sale.ExternalRef}}
-{{range .Sale.LineItems}}{{.Name}} x{{.Qty}}  {{money (cents .Price)}}
-{{end}}TOTAL {{.Sale.Currency}} {{money .Sale.Value}}
-Status: {{.Sale.Status}}{{if .Sale.Reason}} ({{.Sale.Reason}}){{end}}
-{{range .Sale.PaidBy}}Paid by {{.Description}} ({{.AssetType}}) {{money .Amount}}
-{{range .LineItems}}  for {{.Name}} x{{.Qty}}  {{money (cents .Price)}}
-{{end}}{{end}}{{if .Sale.RemainingAmount}}{{if eq .Sale.Status "paid"}}Still to pay {{money .Sale.RemainingAmount}}
-{{end}}{{end}}{{range .Refunds}}{{if eq .State "succeeded"}}Refunded {{money .Amount}} ({{.ID}})
-{{end}}{{end}}{{with .Sale.PaymentRequest}}Centrapay code {{.ShortCode}}
-{{end}}Reference {{.Sale.ExternalRef}}
-`))
-
-func (s *Server) receipt(w http.ResponseWriter, r *http.Request) error {
-	sale, err := s.visibleSale(r, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	refunds, err := s.eng.Journal().Ops(r.Context(), pos.OpFilter{SaleID: sale.ID, Kind: pos.OpRefund})
-	if err != nil {
-		return err
-	}
-	d := receiptData{Merchant: s.cfg.MerchantName, Sale: sale, At: sale.CreatedAt.In(s.cfg.Location), Refunds: refunds}
-	if r.URL.Query().Get("format") == "text" || strings.Contains(r.Header.Get("Accept"), "text/plain") {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		return receiptText.Execute(w, d)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	return s.tmpl.ExecuteTemplate(w, "receipt.html", d)
-}
 
 // report answers the sales, payments, refunds and pre-auths of a period
 // (day, or from and to; the store's today by default) as JSON or CSV. A

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,7 @@ func (s *Server) apiTable(api func(pattern string, h handlerFunc)) {
 	api("GET /api/v1/sales/{id}/qr.png", s.qrPNG)
 	api("GET /api/v1/sales/{id}/qr.svg", s.qrSVG)
 	api("GET /api/v1/sales/{id}/receipt", s.receipt)
+	api("GET /api/v1/sales/{id}/receipt.escpos", s.receiptESCPOS)
 	api("POST /api/v1/refunds", s.idempotent(s.refund))
 	api("GET /api/v1/refunds/{id}", s.getRefund)
 	api("GET /api/v1/reports/transactions", s.report)
@@ -56,9 +58,48 @@ func (s *Server) rest(m *http.ServeMux) {
 	})
 	m.HandleFunc("GET /healthz", s.healthz)
 	s.uiRoutes(m)
-	m.Handle("/api/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+	// what no route takes: 405 with Allow for a path that has routes for
+	// other methods, else 404; problem+json either way
+	noRoute := s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if allow := allowedMethods(m, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			return &pos.Error{Code: eMethodNotAllowed, Message: r.Method + " is not allowed on " + r.URL.Path + ": use " + orList(allow)}
+		}
 		return notFoundRoute(r)
-	}))
+	})
+	for _, p := range catchAll {
+		m.Handle(p, noRoute)
+	}
+}
+
+// catchAll are the patterns of the routes that take what no other route
+// does.
+var catchAll = []string{"/api/", "/"}
+
+// routeMethods are the methods a route is served for, in the order Allow
+// lists them.
+var routeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// allowedMethods returns the methods that a route of m other than the
+// catch-alls serves r's path for.
+func allowedMethods(m *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, method := range routeMethods {
+		probe := r.WithContext(r.Context()) // a copy, its method changed
+		probe.Method = method
+		if _, pattern := m.Handler(probe); pattern != "" && !slices.Contains(catchAll, pattern) {
+			allow = append(allow, method)
+		}
+	}
+	return allow
+}
+
+// orList is "A", "A or B", "A, B or C".
+func orList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
 // Admin returns the handler of the admin listener: Prometheus /metrics and
@@ -79,7 +120,7 @@ func (s *Server) Admin() http.Handler {
 
 // health is /healthz's answer.
 type health struct {
-	Status string    `json:"status"` // ok, or degraded: no payment can be taken
+	Status string    `json:"status"` // ok; degraded: no payment can be taken; stopping: draining before a stop
 	Reason string    `json:"reason,omitempty"`
 	Since  time.Time `json:"since,omitzero"`
 	// Warnings say what works, but worse than it should: the rate budget
@@ -93,7 +134,8 @@ type health struct {
 // monitor sees a server that cannot take payments. A rate budget short of
 // what the live sales need is a warning, with a 200: the server still
 // takes payments, only slower to see them paid, and taking it out of a
-// load balancer would not help.
+// load balancer would not help. A server draining before its stop
+// (Drain) answers 503 {"status":"stopping"}.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	h, l := s.eng.Health(), s.eng.Load()
 	a := health{Status: "ok", Load: l}
@@ -101,7 +143,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		a.Warnings = append(a.Warnings, l.Message)
 	}
 	status := http.StatusOK
-	if h.KeyRefused {
+	switch {
+	case s.stopping.Load():
+		a.Status, a.Reason = "stopping", "the server is stopping: send requests to another"
+		status = http.StatusServiceUnavailable
+	case h.KeyRefused:
 		a.Status, a.Reason, a.Since = "degraded", h.Reason, h.Since
 		status = http.StatusServiceUnavailable
 	}

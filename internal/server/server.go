@@ -6,10 +6,12 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/centrapos/centrapos/clock"
@@ -20,7 +22,10 @@ import (
 
 // Config configures a Server. Engine and Terminals are required.
 type Config struct {
-	Engine       *pos.Engine
+	Engine *pos.Engine
+	// Terminals authenticates tills; it also keeps the web UI's sign-ins
+	// (it must be a pos.Sessions too: the journals are), so that they
+	// outlive a restart and work at every server of a shared journal.
 	Terminals    pos.Terminals
 	MerchantName string // on receipts and the customer display
 	Clock        clock.Clock
@@ -36,6 +41,12 @@ type Config struct {
 	// Outbox holds the events pushed to the merchant's systems, for the
 	// manager's page /manager/webhooks; nil: no page.
 	Outbox pos.Outbox
+	// MerchantAddress is printed under the name on receipts, a line of
+	// paper a line of text.
+	MerchantAddress string
+	// GSTNumber is printed on receipts as "GST No.": 8 or 9 digits
+	// (ParseGSTNumber), "" for none.
+	GSTNumber string
 }
 
 // Server serves the terminal API and the web UI.
@@ -48,18 +59,19 @@ type Server struct {
 	metrics *metrics
 	tmpl    *template.Template
 
-	mu       sync.Mutex
-	sessions map[string]session // UI sessions by cookie value
-	keyLocks keyed.Mutex        // one per terminal and Idempotency-Key
-	touched  sync.Map           // terminal id → time.Time its last use was written
+	sessions pos.Sessions // UI sign-ins: the journal's, when Terminals keeps them
+	keyLocks keyed.Mutex  // one per terminal and Idempotency-Key
+	touched  sync.Map     // terminal id → time.Time its last use was written
 
 	notifications *prometheus.CounterVec // Centrapay webhook calls, by result
+
+	stopping atomic.Bool // set by Drain: /healthz answers 503 stopping
 }
 
-type session struct {
-	terminalID string
-	expires    time.Time
-}
+// Drain makes /healthz answer 503 {"status":"stopping"} while the server
+// still serves: a load balancer stops sending it requests before it
+// closes its listener (serve --drain).
+func (s *Server) Drain() { s.stopping.Store(true) }
 
 // New returns a server configured by cfg.
 func New(cfg Config) (*Server, error) {
@@ -81,11 +93,19 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MerchantName == "" {
 		cfg.MerchantName = "Merchant"
 	}
+	gst, err := ParseGSTNumber(cfg.GSTNumber)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	cfg.GSTNumber = gst
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{cfg: cfg, eng: cfg.Engine, clk: cfg.Clock, log: cfg.Logger,
-		sessions: map[string]session{}}
+	sessions, ok := cfg.Terminals.(pos.Sessions)
+	if !ok {
+		return nil, errors.New("server: Terminals must keep sign-in sessions (pos.Sessions), as the journals do")
+	}
+	s := &Server{cfg: cfg, eng: cfg.Engine, clk: cfg.Clock, log: cfg.Logger, sessions: sessions}
 	m, err := newMetrics(cfg.Registry)
 	if err != nil {
 		return nil, err

@@ -216,7 +216,7 @@ func (e *env) get(term, id string) *pos.Sale {
 func (e *env) cookie(term string) string {
 	e.t.Helper()
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noRedirect.Get(e.baseURL + e.srv.LoginLink(term))
+	resp, err := noRedirect.Get(e.baseURL + e.loginLink(term))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -255,4 +255,14 @@ func (e *env) form(client *http.Client, method, target, term string, form url.Va
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), resp.Header
+}
+
+// loginLink is a one-time sign-in path for terminal term.
+func (e *env) loginLink(term string) string {
+	e.t.Helper()
+	link, err := e.srv.LoginLink(e.ctx, term)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return link
 }

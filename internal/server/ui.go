@@ -1,9 +1,8 @@
 package server
 
 import (
-	"crypto/rand"
+	"context"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -41,6 +40,7 @@ func (s *Server) uiRoutes(m *http.ServeMux) {
 	m.Handle("GET /display/{terminal}/events", s.handle(s.authed(s.displayEvents)))
 	s.eventsOutRoutes(m)
 	s.reconcileRoutes(m)
+	s.terminalRoutes(m)
 }
 
 // page is what every page template gets.
@@ -48,7 +48,10 @@ type page struct {
 	Merchant string
 	Terminal *pos.Terminal
 	Error    string
-	Zone     string // the store's IANA time zone, so pages show times as receipts do
+	Zone     string         // the store's IANA time zone, so pages show times as receipts do
+	Offset   int            // the store's offset from UTC now, in seconds: for a zone with no name
+	Today    string         // the store's date now (2026-11-25), by the server's clock
+	Tills    []pos.Terminal // for a manager: every terminal, to filter the sales by
 	Alerts   []string
 }
 
@@ -65,7 +68,15 @@ func (s *Server) cashier(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.render(w, http.StatusOK, "login.html", page{Merchant: s.cfg.MerchantName})
 	}
-	return s.render(w, http.StatusOK, "cashier.html", page{Merchant: s.cfg.MerchantName, Terminal: t, Zone: s.zone(), Alerts: s.alerts(t)})
+	now := s.clk.Now().In(s.cfg.Location)
+	_, offset := now.Zone()
+	p := page{Merchant: s.cfg.MerchantName, Terminal: t, Zone: s.zone(), Offset: offset, Today: now.Format(time.DateOnly), Alerts: s.alerts(t)}
+	if t.Manager {
+		if p.Tills, err = s.cfg.Terminals.Terminals(r.Context()); err != nil {
+			return err
+		}
+	}
+	return s.render(w, http.StatusOK, "cashier.html", p)
 }
 
 // zone is the store's time zone name for a browser, "" when it is only
@@ -77,31 +88,27 @@ func (s *Server) zone() string {
 	return ""
 }
 
-func (s *Server) newSession(w http.ResponseWriter, terminalID string) {
-	var b [24]byte
-	rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
-	s.mu.Lock()
-	now := s.clk.Now()
-	for k, v := range s.sessions { // forget expired ones
-		if now.After(v.expires) {
-			delete(s.sessions, k)
-		}
+// newSession signs the browser in as terminalID: a session in the
+// journal (pos.Sessions), so that it outlives a restart and works at
+// every server of a shared journal, its secret in the cookie.
+func (s *Server) newSession(ctx context.Context, w http.ResponseWriter, terminalID string) error {
+	secret, err := pos.StartSession(ctx, s.sessions, pos.SessionCookie, terminalID, s.clk.Now(), sessionTTL)
+	if err != nil {
+		return err
 	}
-	s.sessions[id] = session{terminalID: terminalID, expires: now.Add(sessionTTL)}
-	s.mu.Unlock()
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: s.cfg.Secure,
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", HttpOnly: true, Secure: s.cfg.Secure,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL / time.Second)})
+	return nil
 }
 
-func (s *Server) session(id string) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.sessions[id]
-	if !ok || s.clk.Now().After(v.expires) {
-		return "", false
+// session is the terminal a session cookie signs in ("", false when
+// none: unknown, expired, or the journal cannot say).
+func (s *Server) session(ctx context.Context, secret string) (string, bool) {
+	id, ok, err := pos.SessionTerminal(ctx, s.sessions, pos.SessionCookie, secret, s.clk.Now())
+	if err != nil {
+		s.log.Warn("session", "err", err)
 	}
-	return v.terminalID, true
+	return id, ok
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
@@ -115,42 +122,44 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.touch(r.Context(), t.ID, now)
-	s.newSession(w, t.ID)
+	if err := s.newSession(r.Context(), w, t.ID); err != nil {
+		return err
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil
 }
 
 // LoginLink returns a path that signs a browser in as terminal id once,
-// within an hour: what `centrapos demo` prints.
-func (s *Server) LoginLink(terminalID string) string {
-	var b [24]byte
-	rand.Read(b[:])
-	code := hex.EncodeToString(b[:])
-	s.mu.Lock()
-	s.sessions["link:"+code] = session{terminalID: terminalID, expires: s.clk.Now().Add(time.Hour)}
-	s.mu.Unlock()
-	return "/login/" + code
+// within an hour, at any server of the journal: what `centrapos demo`
+// prints and a pairing QR code opens.
+func (s *Server) LoginLink(ctx context.Context, terminalID string) (string, error) {
+	code, err := pos.StartSession(ctx, s.sessions, pos.SessionLink, terminalID, s.clk.Now(), time.Hour)
+	if err != nil {
+		return "", err
+	}
+	return "/login/" + code, nil
 }
 
 func (s *Server) loginLink(w http.ResponseWriter, r *http.Request) error {
-	key := "link:" + r.PathValue("code")
-	s.mu.Lock()
-	v, ok := s.sessions[key]
-	delete(s.sessions, key)
-	s.mu.Unlock()
-	if !ok || s.clk.Now().After(v.expires) {
+	id, ok, err := pos.SessionTerminal(r.Context(), s.sessions, pos.SessionLink, r.PathValue("code"), s.clk.Now())
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return s.render(w, http.StatusUnauthorized, "login.html", page{Merchant: s.cfg.MerchantName, Error: "That sign-in link was used or has expired: sign in with the terminal token."})
 	}
-	s.newSession(w, v.terminalID)
+	if err := s.newSession(r.Context(), w, id); err != nil {
+		return err
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		s.mu.Lock()
-		delete(s.sessions, c.Value)
-		s.mu.Unlock()
+		if err := s.sessions.DeleteSession(r.Context(), pos.HashToken(c.Value)); err != nil {
+			s.log.Warn("sign out", "err", err)
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -171,7 +180,8 @@ func (s *Server) display(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return &pos.Error{Code: pos.ENotFound, Message: "no terminal " + r.PathValue("terminal")}
 	}
-	return s.render(w, http.StatusOK, "display.html", page{Merchant: s.cfg.MerchantName, Terminal: shown})
+	_, offset := s.clk.Now().In(s.cfg.Location).Zone()
+	return s.render(w, http.StatusOK, "display.html", page{Merchant: s.cfg.MerchantName, Terminal: shown, Zone: s.zone(), Offset: offset})
 }
 
 // displayEvents streams the terminal's latest sale and every change of its

@@ -23,8 +23,9 @@ var (
 // nudge.
 const salesChannel = "centrapos_sales"
 
-// ClaimLeases takes the free or expired leases of open sales and of
-// pending ops that are their own work, oldest first. Rows another claim
+// ClaimLeases takes the free or expired leases of open sales, of
+// pending ops that are their own work, and of refunds whose completion
+// is still to be checked (for 7 days), oldest first. Rows another claim
 // is taking (or a save is writing) are skipped, not waited for, and a
 // lease is only taken over once expired, so two owners never claim the
 // same one.
@@ -39,7 +40,12 @@ func (j *Journal) ClaimLeases(ctx context.Context, owner string, ttl time.Durati
 			WHERE o.state = 'pending' AND o.kind NOT IN ('create', 'void')
 				AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = 'o:' || o.id AND l.expires_at > now())
 			ORDER BY o.created_at LIMIT $3 FOR UPDATE OF o SKIP LOCKED),
-		free AS (SELECT * FROM s UNION ALL SELECT * FROM o)
+		r AS (
+			SELECT 'r:' || o.id AS key, o.created_at FROM ops o
+			WHERE o.kind = 'refund' AND o.state = 'succeeded' AND o.completed_at IS NULL AND o.created_at > now() - interval '7 days'
+				AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.key = 'r:' || o.id AND l.expires_at > now())
+			ORDER BY o.created_at LIMIT $3 FOR UPDATE OF o SKIP LOCKED),
+		free AS (SELECT * FROM s UNION ALL SELECT * FROM o UNION ALL SELECT * FROM r)
 		INSERT INTO leases (key, owner, expires_at)
 			SELECT key, $1, now() + $2 * interval '1 millisecond' FROM free ORDER BY created_at LIMIT $3
 		ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
@@ -64,6 +70,10 @@ func (j *Journal) RenewLeases(ctx context.Context, owner string, ttl time.Durati
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM leases l USING ops o WHERE l.owner = $1 AND l.key = 'o:' || o.id AND o.state <> 'pending'`, owner); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM leases l USING ops o WHERE l.owner = $1 AND l.key = 'r:' || o.id
+			AND (o.completed_at IS NOT NULL OR o.state <> 'succeeded' OR o.created_at < now() - interval '7 days')`, owner); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `UPDATE leases l SET expires_at = now() + $2 * interval '1 millisecond' WHERE owner = $1

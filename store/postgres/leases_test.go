@@ -100,6 +100,22 @@ func TestLeases(t *testing.T) {
 	if keys, err := j.ClaimLeases(ctx, "a", time.Minute, 100); err != nil || len(keys) != len(got["b"]) {
 		t.Errorf("after b's release a claims %v %v, want b's %d", keys, err, len(got["b"]))
 	}
+	// a refund accepted and not complete is claimed for its completion
+	// checks, until it completes
+	rf := &pos.Op{ID: "rf1", SaleID: "held", Kind: pos.OpRefund, State: pos.OpSucceeded, CreatedAt: time.Now()}
+	if err := j.Save(ctx, &pos.Change{Ops: []*pos.Op{rf}}); err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := j.ClaimLeases(ctx, "b", time.Minute, 10); err != nil || !slices.Equal(keys, []string{"r:rf1"}) {
+		t.Fatalf("a refund to check: claimed %v %v", keys, err)
+	}
+	rf.CompletedAt = time.Now()
+	if err := j.Save(ctx, &pos.Change{Ops: []*pos.Op{rf}}); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ := j.RenewLeases(ctx, "b", time.Minute); len(keys) != 0 {
+		t.Errorf("b renews %v after the refund completed, want nothing", keys)
+	}
 	// a new sale's lease is taken with it; another owner's live lease is
 	// not taken over by a change
 	openSale(t, j, "new", &pos.Lease{Key: "s:new", Owner: "b", TTL: time.Minute})
