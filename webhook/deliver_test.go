@@ -85,6 +85,9 @@ func (r *rig) save(c *pos.Change) {
 	r.t.Helper()
 	if c.Sale != nil {
 		c.Sale.UpdatedAt = r.fake.Now()
+		if !c.NewSale {
+			c.Sale.Version++ // as the engine does: the journal takes no stale update
+		}
 	}
 	for _, op := range c.Ops {
 		op.UpdatedAt = r.fake.Now()

@@ -209,7 +209,7 @@ func TestEventsOutSurviveKill(t *testing.T) {
 	srv.start()
 	waitFor("the events of the first two sales", 15*time.Second, func() bool {
 		f := rc.firsts(t)
-		return len(f[paid.ID]) == 3 && len(f[declined.ID]) == 1
+		return len(f[paid.ID]) == 4 && len(f[declined.ID]) == 1 // the refund completes 2 s after it is accepted
 	})
 
 	// 3. a sale is paid and serve dies with its event's POST in flight
@@ -227,7 +227,7 @@ func TestEventsOutSurviveKill(t *testing.T) {
 
 	f := rc.firsts(t)
 	want := map[string]string{
-		paid.ID:     "sale.paid refund.pending refund.succeeded",
+		paid.ID:     "sale.paid refund.pending refund.succeeded refund.completed",
 		declined.ID: "sale.cancelled",
 		third.ID:    "sale.paid",
 	}
@@ -248,8 +248,8 @@ func TestEventsOutSurviveKill(t *testing.T) {
 		}
 	}
 	t.Logf("%d events accepted, %d duplicates deduped by id; tries per event: %v", len(rc.accepted), dups, rc.tries)
-	if len(rc.accepted) != 5 {
-		t.Errorf("%d events accepted, want 5", len(rc.accepted))
+	if len(rc.accepted) != 6 {
+		t.Errorf("%d events accepted, want 6", len(rc.accepted))
 	}
 	rc.mu.Unlock()
 
@@ -258,7 +258,7 @@ func TestEventsOutSurviveKill(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		out, err := exec.Command(binPath, "webhook", "deliveries", "--db", db, "--endpoint", endpoint).CombinedOutput()
 		log = string(out)
-		if err == nil && strings.Count(log, " succeeded ") == 5 && !strings.Contains(log, " pending ") {
+		if err == nil && strings.Count(log, " succeeded ") == 6 && !strings.Contains(log, " pending ") {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -286,7 +286,7 @@ func TestInstancesShareOneBudget(t *testing.T) {
 	if rateLimited > 0 {
 		t.Errorf("Centrapay answered 429 to %d calls: the servers do not share one budget", rateLimited)
 	}
-	if polls < 20 {
+	if polls < 10 { // 10 s and more at 1.8 calls a second, less the creates and the cashiers' reserve
 		t.Errorf("%d polls: the live sales were hardly polled", polls)
 	}
 	for _, w := range waits {
