@@ -25,8 +25,11 @@ func TestRunPublishes(t *testing.T) {
 	r.sb.PatronPay(s.PaymentRequest.ID, "", 0)
 	deadline := time.After(10 * time.Second)
 	for paid := false; !paid; {
+		// a second at a time, again while nothing comes: Run may have
+		// set its timer from a time before the last advance
 		r.fake.Advance(time.Second)
 		select {
+		case <-time.After(20 * time.Millisecond):
 		case got := <-one:
 			paid = got.Status == pos.StatusPaid
 			if paid && (got.Version < 2 || got.PaidBy[0].AssetType == "") {
