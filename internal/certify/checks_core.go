@@ -126,11 +126,7 @@ func check1015(ctx context.Context, c *Check) error {
 	if err != nil {
 		return err
 	}
-	img, err := c.qrImage(ctx, s.ID)
-	if err != nil {
-		return err
-	}
-	got, err := decodeQR(img)
+	img, got, err := c.scanQR(ctx, s.ID)
 	if err != nil {
 		return err
 	}

@@ -204,11 +204,7 @@ func check2021(ctx context.Context, c *Check) error {
 	if err := c.shot(b.cashier, "cashier"); err != nil {
 		return err
 	}
-	img, err := c.qrImage(ctx, s.ID)
-	if err != nil {
-		return err
-	}
-	got, err := decodeQR(img)
+	_, got, err := c.scanQR(ctx, s.ID)
 	if err != nil {
 		return err
 	}
@@ -225,11 +221,7 @@ func check2022(ctx context.Context, c *Check) error {
 	if err != nil {
 		return err
 	}
-	img, err := c.qrImage(ctx, s.ID)
-	if err != nil {
-		return err
-	}
-	u, err := decodeQR(img)
+	_, u, err := c.scanQR(ctx, s.ID)
 	if err != nil {
 		return err
 	}
@@ -270,11 +262,7 @@ func check2023(ctx context.Context, c *Check) error {
 	if err != nil {
 		return err
 	}
-	img, err := c.qrImage(ctx, s.ID)
-	if err != nil {
-		return err
-	}
-	got, err := decodeQR(img)
+	_, got, err := c.scanQR(ctx, s.ID)
 	if err != nil {
 		return err
 	}

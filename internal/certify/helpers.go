@@ -124,18 +124,23 @@ func (c *Check) cancelSale(ctx context.Context, id string) (*Sale, error) {
 	return c.waitSale(ctx, id, func(s *Sale) bool { return s.Status.Final() })
 }
 
-// qrImage fetches the sale's QR code as the server draws it.
-func (c *Check) qrImage(ctx context.Context, id string) (image.Image, error) {
+// scanQR fetches the sale's QR code as the server draws it and reads it
+// as a phone would: the image and what it decodes to.
+func (c *Check) scanQR(ctx context.Context, id string) (image.Image, string, error) {
 	var b []byte
 	if _, err := c.api(ctx, http.MethodGet, "/api/v1/sales/"+id+"/qr.png", nil, &b); err != nil {
-		return nil, fmt.Errorf("QR code of sale %s: %w", id, err)
+		return nil, "", fmt.Errorf("QR code of sale %s: %w", id, err)
 	}
 	img, _, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("QR code of sale %s: %w", id, err)
+		return nil, "", fmt.Errorf("QR code of sale %s: %w", id, err)
 	}
 	c.Step("GET /api/v1/sales/%s/qr.png → %d bytes, %dx%d px", id, len(b), img.Bounds().Dx(), img.Bounds().Dy())
-	return img, nil
+	got, err := decodeQR(img)
+	if err != nil {
+		return nil, "", fmt.Errorf("QR code of sale %s: %w", id, err)
+	}
+	return img, got, nil
 }
 
 // decodeQR decodes a QR code image.
