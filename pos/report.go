@@ -78,7 +78,14 @@ const (
 	LineAuthorisation LineKind = "authorisation" // a pre-auth authorised: held, not taken
 	LineRefund        LineKind = "refund"        // a refund asked for (counted once Centrapay accepted it)
 	LineVoid          LineKind = "void"          // a paid sale voided: Centrapay gave all of it back
+	// LineTender is money the till took outside Centrapay (cash, card)
+	// toward a part payment: listed, never in Centrapay's totals.
+	LineTender LineKind = "tender"
 )
+
+// OutsideAssetType is the asset type of a tender line: "outside.cash",
+// "outside.card" — no Centrapay asset type starts so.
+func OutsideAssetType(m TenderMethod) string { return "outside." + string(m) }
 
 // Takes reports whether a line of kind k is money taken.
 func (k LineKind) Takes() bool { return k == LinePayment || k == LineConfirmation }
@@ -308,6 +315,12 @@ func (r *Report) addSale(s *Sale) {
 	for _, p := range s.PaidBy {
 		l := saleLine(LinePayment, s)
 		l.AssetType, l.Description, l.Amount = p.AssetType, p.Description, Cents(p.Amount)
+		r.Payments = append(r.Payments, l)
+	}
+	for _, t := range s.Tenders {
+		l := saleLine(LineTender, s)
+		l.ID, l.AssetType, l.Description, l.Amount = t.ID, OutsideAssetType(t.Method), t.Method.Words()+", outside Centrapay", Cents(t.Amount)
+		l.TerminalID, l.OperatorID, l.At = t.TerminalID, t.OperatorID, t.At
 		r.Payments = append(r.Payments, l)
 	}
 	if s.Status == StatusCancelled {

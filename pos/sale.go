@@ -66,8 +66,11 @@ type Sale struct {
 	PaidBy          []Payment       `json:"paidBy,omitempty"`
 	Refunded        int64           `json:"refunded"`
 	Confirmed       int64           `json:"confirmed,omitempty"` // pre-auth: drawn down so far
-	CancelRequested bool            `json:"cancelRequested,omitempty"`
-	VoidReason      string          `json:"voidReason,omitempty"` // why the engine voided the request
+	// Tenders are what the till took outside Centrapay toward a part
+	// payment (TakeTender).
+	Tenders         []Tender `json:"tenders,omitempty"`
+	CancelRequested bool     `json:"cancelRequested,omitempty"`
+	VoidReason      string   `json:"voidReason,omitempty"` // why the engine voided the request
 
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
@@ -128,6 +131,7 @@ func (s *Sale) clone() *Sale {
 	c.LineItems = append([]centrapay.LineItem(nil), s.LineItems...)
 	c.Conditions = append([]Condition(nil), s.Conditions...)
 	c.PaidBy = append([]Payment(nil), s.PaidBy...)
+	c.Tenders = append([]Tender(nil), s.Tenders...)
 	for i := range c.PaidBy {
 		c.PaidBy[i].LineItems = append([]centrapay.LineItem(nil), c.PaidBy[i].LineItems...)
 	}

@@ -79,6 +79,11 @@ type ZSection struct {
 	// Refunded: it cannot be taken back). PendingRefunds is their sum.
 	RefundsPending []Line `json:"refundsPending"`
 	PendingRefunds Cents  `json:"pendingRefunds"`
+	// Tenders are the amounts the tills took outside Centrapay (cash,
+	// card) toward part payments; TakenOutside is their sum. Neither is
+	// in the Centrapay figures above.
+	Tenders      int   `json:"tenders"`
+	TakenOutside Cents `json:"takenOutside"`
 	// OpenSales are the sales of the day not final yet; OpenValue is
 	// what they ask for.
 	OpenSales []*Sale `json:"openSales"`
@@ -165,6 +170,12 @@ func zSection(rep *Report, id string, in func(terminalID string) bool) ZSection 
 	for _, t := range sub.Totals {
 		z.Payments += t.Payments
 		z.Refunds += t.Refunds
+	}
+	for _, l := range sub.Payments {
+		if l.Kind == LineTender {
+			z.Tenders++
+			z.TakenOutside += l.Amount
+		}
 	}
 	for _, l := range sub.Authorisations {
 		if l.Outstanding > 0 {

@@ -177,3 +177,33 @@ func TestZReportRefundNotComplete(t *testing.T) {
 		t.Errorf("refunds pending %v (%s), want rf_accepted:pending rf_sending:sending (10.00)", got, st.PendingRefunds)
 	}
 }
+
+// TestZReportTenders: the rest of a part payment taken in cash is listed
+// as a tender line and added up apart, never in Centrapay's figures.
+func TestZReportTenders(t *testing.T) {
+	part := paidSale("s1", "till-1", at(1, 0), "centrapay.nzd.test", 1000)
+	part.Value, part.RemainingAmount = 1000, 500
+	part.Tenders = []pos.Tender{{ID: "td_1", Method: pos.TenderCash, Amount: 500, TerminalID: "till-1", At: at(1, 5)}}
+	j := journalOf(t, []*pos.Sale{part}, nil)
+	z, err := pos.BuildZReport(context.Background(), j, pos.ZFilter{Day: "2026-11-25", Location: time.UTC}, "NZD", at(23, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := z.Store
+	if st.Paid != 1000 || st.Payments != 1 || st.Tenders != 1 || st.TakenOutside != 500 {
+		t.Errorf("paid %s in %d, tenders %d taking %s: want Centrapay's 10.00 in 1, and 5.00 cash apart", st.Paid, st.Payments, st.Tenders, st.TakenOutside)
+	}
+	rep, err := pos.BuildReport(context.Background(), j, pos.ReportFilter{From: day, To: day.AddDate(0, 0, 1)}, "NZD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tender *pos.Line
+	for i, l := range rep.Payments {
+		if l.Kind == pos.LineTender {
+			tender = &rep.Payments[i]
+		}
+	}
+	if tender == nil || tender.AssetType != "outside.cash" || tender.Amount != 500 || tender.SaleID != "s1" || tender.Description != "Cash, outside Centrapay" {
+		t.Errorf("tender line %+v", tender)
+	}
+}
