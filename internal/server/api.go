@@ -225,6 +225,25 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) error {
 	return writeOp(w, op)
 }
 
+// takeTender records money the till took outside Centrapay (cash, card)
+// toward a part-paid sale, and answers the sale.
+func (s *Server) takeTender(w http.ResponseWriter, r *http.Request) error {
+	var in pos.TenderInput
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	if _, err := s.visibleSale(r, r.PathValue("id")); err != nil {
+		return err
+	}
+	in.Terminal, in.Key = terminal(r.Context()), tillKey(r.Context())
+	sale, err := s.eng.TakeTender(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, s.view(r.Context(), sale))
+	return nil
+}
+
 func (s *Server) release(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.visibleSale(r, r.PathValue("id")); err != nil {
 		return err
@@ -272,10 +291,13 @@ type opView struct {
 
 func viewOp(op *pos.Op) opView { return opView{Op: op, RefundStatus: op.RefundStatus()} }
 
-// saleView is a sale as the API shows it: the snapshot and its refunds.
+// saleView is a sale as the API shows it: the snapshot, its refunds, and
+// what the patron still owes of a part payment (Centrapay's
+// remainingAmount less what the till took outside Centrapay).
 type saleView struct {
 	*pos.Sale
-	Refunds []refundView `json:"refunds"`
+	Refunds    []refundView `json:"refunds"`
+	StillToPay int64        `json:"stillToPay"`
 }
 
 // refundView is one refund of a sale. State is the op's (pending until
@@ -294,7 +316,7 @@ type refundView struct {
 
 // view adds the sale's refunds to its snapshot.
 func (s *Server) view(ctx context.Context, sale *pos.Sale) saleView {
-	v := saleView{Sale: sale, Refunds: []refundView{}}
+	v := saleView{Sale: sale, Refunds: []refundView{}, StillToPay: sale.StillToPay()}
 	ops, err := s.eng.Journal().Ops(ctx, pos.OpFilter{SaleID: sale.ID, Kind: pos.OpRefund})
 	if err != nil {
 		s.log.Warn("sale refunds", "sale", sale.ID, "err", err)

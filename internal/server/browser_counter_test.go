@@ -500,3 +500,47 @@ func TestBrowserManagerList(t *testing.T) {
 	manager.until(`document.querySelectorAll("#transactions tr.sale-row").length === 1 && document.querySelector("#transactions tr.sale-row").innerText.includes("NZ$22.00")`)
 	manager.until(`document.getElementById("totals").innerText.includes("NZ$22.00") && !document.getElementById("totals").innerText.includes("NZ$33.00")`)
 }
+
+// TestBrowserTakeTheRest: the rest of a part payment is taken in cash at
+// the till: one press, however often the button is pressed; the till, the
+// list and the customer display then say paid, nothing still to pay; the
+// receipt shows the cash beside Centrapay's payment.
+func TestBrowserTakeTheRest(t *testing.T) {
+	e := setup(t)
+	root := browser(t)
+	cashier := tab{t, root}
+	signedIn(cashier, e, "till-1")
+	display := newTab(t, root)
+	display.do(chromedp.Navigate(e.baseURL + "/display/till-1"))
+	display.until(`!document.getElementById("idle").hidden`)
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "20.00"))
+	cashier.do(chromedp.Click(chromedp.CSS("#opt-partial")))
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#barcode"), e.sb.Scenarios()["partial"].Barcode))
+	cashier.do(chromedp.Click(chromedp.CSS("#pay-barcode")))
+	cashier.until(`document.getElementById("current").hidden === false`)
+	e.settle()
+	cashier.until(statusIs("sale-status", "part paid"))
+	if got := cashier.text("#take-cash"); got != "NZ$10.00 in cash" {
+		t.Errorf("the cash button says %q", got)
+	}
+	// a double press: two clicks in one task
+	cashier.eval(`(() => { const b = document.getElementById("take-cash"); b.click(); b.click(); return true; })()`)
+	cashier.until(`document.getElementById("tender-result").textContent === "NZ$10.00 taken in cash."`)
+	cashier.until(statusIs("sale-status", "paid"))
+	cashier.until(`document.getElementById("remaining").hidden`)
+	sale := latest(t, e)
+	got := e.get("till-1", sale.ID)
+	if len(got.Tenders) != 1 || got.Tenders[0].Amount != 1000 || got.Tenders[0].Method != pos.TenderCash || got.StillToPay() != 0 {
+		t.Fatalf("tenders %+v, still to pay %d: want one of NZ$10.00 in cash", got.Tenders, got.StillToPay())
+	}
+	display.until(`document.getElementById("status").textContent === "Paid — thank you!" && document.getElementById("remaining").hidden`)
+	cashier.until(`document.querySelector("#transactions tr.sale-row .tag").textContent === "Paid"`)
+	if got := cashier.text("#paid-by"); !strings.HasSuffix(got, "; Cash NZ$10.00 (outside Centrapay)") {
+		t.Errorf("paid by %q, want the cash after Centrapay's payment", got)
+	}
+	cashier.shot("cashier-rest-in-cash")
+	r := e.do("GET", "/api/v1/sales/"+sale.ID+"/receipt?format=text", "till-1", nil)
+	if !strings.Contains(string(r.body), "Cash (outside Centrapay)") || strings.Contains(string(r.body), "Still to pay") {
+		t.Errorf("receipt:\n%s", r.body)
+	}
+}

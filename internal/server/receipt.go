@@ -159,7 +159,7 @@ func (s *Server) receiptOf(sale *pos.Sale, refunds []*pos.Op, paper int) receipt
 
 	words, paid := saleWords(sale)
 	class := "status"
-	if !paid || sale.RemainingAmount > 0 {
+	if !paid || sale.StillToPay() > 0 {
 		class += " status-warn"
 	}
 	text(block{Bold: true, Label: "Status: ", Text: words, ID: "r-status", Class: class})
@@ -183,8 +183,11 @@ func (s *Server) receiptOf(sale *pos.Sale, refunds []*pos.Op, paper int) receipt
 		if sale.PreAuth {
 			row(block{Text: "Confirmed so far", Amount: pos.Cents(sale.Confirmed).String()})
 		}
-		if sale.RemainingAmount > 0 {
-			row(block{Bold: true, Text: "Still to pay", Amount: pos.Cents(sale.RemainingAmount).String(), ID: "r-still", Class: "status-warn"})
+		for _, t := range sale.Tenders {
+			row(block{Label: "Paid by ", Text: t.Method.Words() + " (outside Centrapay)", Amount: pos.Cents(t.Amount).String(), Class: "r-paid-by"})
+		}
+		if left := sale.StillToPay(); left > 0 {
+			row(block{Bold: true, Text: "Still to pay", Amount: pos.Cents(left).String(), ID: "r-still", Class: "status-warn"})
 		}
 	}
 
@@ -243,7 +246,7 @@ func saleWords(s *pos.Sale) (string, bool) {
 		switch {
 		case s.PreAuth:
 			return "Pre-authorised", true
-		case s.RemainingAmount > 0:
+		case s.StillToPay() > 0:
 			return "Part paid", true
 		}
 		return "Paid", true

@@ -39,6 +39,7 @@ func (s *Server) apiTable(api func(pattern string, h handlerFunc)) {
 	api("POST /api/v1/sales/{id}/cancel", s.idempotent(s.cancelSale))
 	api("POST /api/v1/sales/{id}/conditions/{cid}/{verb}", s.idempotent(s.answerCondition))
 	api("POST /api/v1/sales/{id}/confirmations", s.idempotent(s.confirm))
+	api("POST /api/v1/sales/{id}/tenders", s.idempotent(s.takeTender))
 	api("POST /api/v1/sales/{id}/release", s.idempotent(s.release))
 	api("GET /api/v1/sales/{id}/qr.png", s.qrPNG)
 	api("GET /api/v1/sales/{id}/qr.svg", s.qrSVG)

@@ -86,7 +86,8 @@ const (
 	zRefunds     = "refunds"               // per asset type: refunds that succeeded and voids, what they gave back
 	zNet         = "net"                   // per asset type, and for all: taken less given back
 	zOutstanding = "pre_auths_outstanding" // pre-auths still holding money, and how much
-	zPending     = "refunds_pending"       // refunds not known to have succeeded yet, and how much
+	zPending     = "refunds_pending"       // refunds not complete at Centrapay yet, and how much
+	zOutside     = "taken_outside"         // the rest of part payments taken by cash or card, outside Centrapay
 	zOpen        = "open_sales"            // sales not final, and their value
 	zReconciled  = "reconciled"            // the note says whether the day is reconciled
 	zAll         = ""                      // asset_type of a figure over every asset type
@@ -130,6 +131,7 @@ func writeZCSV(w http.ResponseWriter, z *pos.ZReport) error {
 		row(scope, sec.TerminalID, zNet, zAll, "", zNoCount, &sec.Net, sec.Currency, "")
 		row(scope, sec.TerminalID, zOutstanding, zAll, "", len(sec.PreAuthsOutstanding), &sec.Outstanding, sec.Currency, "")
 		row(scope, sec.TerminalID, zPending, zAll, "", len(sec.RefundsPending), &sec.PendingRefunds, sec.Currency, "")
+		row(scope, sec.TerminalID, zOutside, zAll, "", sec.Tenders, &sec.TakenOutside, sec.Currency, "not in Centrapay's figures")
 		row(scope, sec.TerminalID, zOpen, zAll, "", len(sec.OpenSales), &sec.OpenValue, sec.Currency, "")
 	}
 	row("store", "", zReconciled, zAll, "", zNoCount, nil, "", z.ReconciledText())

@@ -167,6 +167,14 @@ function declineCode(sale) {
   return "";
 }
 
+// stillToPay is what the patron of a part-paid sale still owes:
+// Centrapay's remainingAmount less what the till took in cash or by card.
+function stillToPay(sale) {
+  if (sale.status !== "paid" || sale.preAuth) return 0;
+  const taken = (sale.tenders || []).reduce((n, t) => n + t.amount, 0);
+  return Math.max((sale.remainingAmount || 0) - taken, 0);
+}
+
 // stateOf says in a word what a sale's state is, and the class that
 // colours it: green only when all of it is paid.
 function stateOf(sale) {
@@ -179,7 +187,7 @@ function stateOf(sale) {
     case "paid":
       if (sale.preAuth && pr.preAuthStatus === "released") return { label: "Pre-auth released", cls: "done" };
       if (sale.preAuth) return { label: "Authorised", cls: "part" };
-      if (sale.remainingAmount > 0) return { label: "Part paid", cls: "part" };
+      if (stillToPay(sale) > 0) return { label: "Part paid", cls: "part" };
       return { label: "Paid", cls: "paid" };
     case "cancelled":
       return declineCode(sale) ? { label: "Declined", cls: "declined" } : { label: "Cancelled", cls: "cancelled" };
@@ -365,12 +373,17 @@ function render(sale) {
   renderConditions(sale);
   const paid = paidOf(sale);
   const rem = $("remaining");
-  rem.hidden = !(sale.status === "paid" && !sale.preAuth && sale.remainingAmount > 0);
-  $("remaining-text").textContent = "Paid " + money(paid, cur) + " — " + money(sale.remainingAmount, cur) + " still to pay";
+  const owed = stillToPay(sale);
+  rem.hidden = owed <= 0;
+  const tendered = (sale.tenders || []).reduce((n, t) => n + t.amount, 0);
+  $("remaining-text").textContent = "Paid " + money(paid + tendered, cur) + " — " + money(owed, cur) + " still to pay";
+  $("take-cash").textContent = money(owed, cur) + " in cash";
+  $("take-card").textContent = money(owed, cur) + " by card";
   $("refund-paid").hidden = paid - sale.refunded <= 0;
   renderPreAuth(sale, paid);
   const by = sale.preAuth ? "Authorised by " : "Paid by ";
-  $("paid-by").textContent = (sale.paidBy || []).map((p) => by + p.description + " (" + p.assetType + ") " + money(p.amount, cur)).join("; ");
+  $("paid-by").textContent = (sale.paidBy || []).map((p) => by + p.description + " (" + p.assetType + ") " + money(p.amount, cur))
+    .concat((sale.tenders || []).map((t) => (t.method === "cash" ? "Cash " : "Card ") + money(t.amount, cur) + " (outside Centrapay)")).join("; ");
   const refunds = $("sale-refunds");
   refunds.innerHTML = "";
   for (const rf of sale.refunds || []) {
@@ -556,6 +569,32 @@ async function refund(ev) {
   });
 }
 
+const tenderIntent = intentKeeper();
+
+// takeRest records that the till took what a part-paid sale still owes
+// in cash or by card (outside Centrapay), once: one key per press, the
+// buttons disabled while it is in flight.
+async function takeRest(method) {
+  if (!current) return;
+  const amount = stillToPay(current);
+  if (amount <= 0) return;
+  const body = { method, amount };
+  const out = $("tender-result");
+  await busy([$("take-cash"), $("take-card"), $("refund-paid")], async () => {
+    try {
+      const sale = await api("POST", "/api/v1/sales/" + current.id + "/tenders", body, tenderIntent.key(body));
+      tenderIntent.done();
+      out.className = "ok";
+      out.textContent = money(amount, sale.currency) + (method === "cash" ? " taken in cash." : " taken by card.");
+      render(sale);
+    } catch (e) {
+      out.className = "error";
+      out.textContent = e.message;
+    }
+    loadList();
+  });
+}
+
 // refundPaid refunds what a part-paid sale took, when the rest is not
 // paid another way.
 async function refundPaid() {
@@ -649,11 +688,17 @@ function saleRow(s) {
     stCell.append(" ", c);
   }
   const amt = cell(tr, money(s.value, cur), "n");
-  if (s.status === "paid" && !s.preAuth && s.remainingAmount > 0) {
+  if (stillToPay(s) > 0) {
     const owed = document.createElement("div");
     owed.className = "owed-note";
-    owed.textContent = money(s.remainingAmount, cur) + " still to pay";
+    owed.textContent = money(stillToPay(s), cur) + " still to pay";
     amt.appendChild(owed);
+  }
+  for (const t of s.tenders || []) {
+    const c = document.createElement("div");
+    c.className = "hint";
+    c.textContent = money(t.amount, cur) + (t.method === "cash" ? " in cash" : " by card");
+    amt.appendChild(c);
   }
   if (s.preAuth && s.status === "paid") {
     const c = document.createElement("div");
@@ -838,6 +883,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("done").onclick = newSale;
   $("refund-form").onsubmit = refund;
   $("refund-paid").onclick = refundPaid;
+  $("take-cash").onclick = () => takeRest("cash");
+  $("take-card").onclick = () => takeRest("card");
   $("confirm-form").onsubmit = confirmPreAuth;
   $("release").onclick = releasePreAuth;
   $("filter-day").onchange = firstPage;

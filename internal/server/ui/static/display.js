@@ -66,8 +66,10 @@ function render(sale, first) {
     tb.appendChild(tr);
   }
   basket.hidden = !tb.children.length;
-  const paid = (sale.paidBy || []).reduce((n, p) => n + p.amount, 0);
-  const part = sale.status === "paid" && !sale.preAuth && sale.remainingAmount > 0;
+  const tendered = (sale.tenders || []).reduce((n, t) => n + t.amount, 0);
+  const paid = (sale.paidBy || []).reduce((n, p) => n + p.amount, 0) + tendered;
+  const owed = sale.status === "paid" && !sale.preAuth ? Math.max((sale.remainingAmount || 0) - tendered, 0) : 0;
+  const part = owed > 0;
   const st = $("status");
   const words = { pending: "Scan to pay", resolving: "One moment…", paid: "Paid — thank you!", cancelled: "Cancelled", expired: "Timed out", failed: "Payment not started" };
   let text = words[sale.status] || sale.status, cls = sale.status;
@@ -82,7 +84,7 @@ function render(sale, first) {
   st.dataset.status = sale.status; // the API's word, for scripts that drive the page
   const rem = $("remaining");
   rem.hidden = !part;
-  rem.textContent = "Paid " + money(paid, cur) + " — " + money(sale.remainingAmount, cur) + " still to pay";
+  rem.textContent = "Paid " + money(paid, cur) + " — " + money(owed, cur) + " still to pay";
   $("condition").hidden = !cond || sale.status !== "pending";
   $("condition").textContent = cond;
   $("reason").textContent = declined(sale) ? "Your payment was declined. Please pay another way." : "";
