@@ -151,7 +151,7 @@ func Checklist() []Item {
 			Checks: "value.amount is what Centrapay may take and basketAmount the whole basket, as the till gave them.",
 			run:    check3052},
 		{ID: "305.3", Title: "Handling Remaining Amounts in Partial Payments", Section: secPartial, Kind: KindAutomated, Needs: NeedsSandbox,
-			Checks: "A partial payment: the POS shows Centrapay's remainingAmount and, when the rest cannot be paid, refunds what was paid.",
+			Checks: "A partial payment: the POS shows Centrapay's remainingAmount; when the rest cannot be paid it refunds what was paid, and when it is paid in cash it records it and asks no more.",
 			run:    check3053},
 	}
 }

@@ -390,6 +390,26 @@ func check3053(ctx context.Context, c *Check) error {
 		return err
 	}
 	c.Fact("refund of what was paid", "%s: %d cents", op.ID, op.Amount)
-	c.Fact("not supported yet", "recording the rest as paid by another tender (cash/card as external): the terminal API has no call for it")
+	// another patron pays the rest in cash: the till records it
+	s2, err := c.barcodeSale(ctx, "partial", 4000, map[string]any{"basketAmount": 4000})
+	if err != nil {
+		return err
+	}
+	if s2, err = c.waitSale(ctx, s2.ID, func(s *Sale) bool { return s.Status.Final() }); err != nil {
+		return err
+	}
+	var after struct {
+		StillToPay int64        `json:"stillToPay"`
+		Tenders    []pos.Tender `json:"tenders"`
+	}
+	body := map[string]any{"method": "cash", "amount": s2.RemainingAmount}
+	if _, err := c.api(ctx, http.MethodPost, "/api/v1/sales/"+s2.ID+"/tenders", body, &after); err != nil {
+		return err
+	}
+	c.Step("POST /api/v1/sales/%s/tenders {cash, %d} → still to pay %d", s2.ID, s2.RemainingAmount, after.StillToPay)
+	if after.StillToPay != 0 || len(after.Tenders) != 1 {
+		return failf("after the rest was taken in cash the POS still asks %d (tenders %v)", after.StillToPay, after.Tenders)
+	}
+	c.Fact("the rest taken in cash", "%d cents by %s, nothing still to pay", after.Tenders[0].Amount, after.Tenders[0].Method)
 	return nil
 }
