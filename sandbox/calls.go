@@ -15,7 +15,7 @@ type Call struct {
 	At        time.Time `json:"at"`        // when it came, by the wall clock
 	Method    string    `json:"method"`    // GET, POST
 	Path      string    `json:"path"`      // /api/payment-requests/{id} …
-	Status    int       `json:"status"`    // of the answer
+	Status    int       `json:"status"`    // of the answer; 0 while none was given (or none ever: a hang-up)
 	UserAgent string    `json:"userAgent"` // the caller's: centrapos names its server in it
 }
 
@@ -27,7 +27,9 @@ type callLog struct {
 	calls []Call
 }
 
-func (l *callLog) add(c Call) {
+// add keeps c as it arrives, numbered in the order calls arrive, and
+// returns its number; its status is set when it is answered (answered).
+func (l *callLog) add(c Call) int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.seq++
@@ -37,6 +39,20 @@ func (l *callLog) add(c Call) {
 		l.calls = l.calls[:l.max-1]
 	}
 	l.calls = append(l.calls, c)
+	return c.Seq
+}
+
+// answered sets the status of call seq, before the answer leaves: a
+// caller that has its answer finds it recorded. A call hung up on keeps 0.
+func (l *callLog) answered(seq int64, status int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.calls) - 1; i >= 0; i-- {
+		if l.calls[i].Seq == seq {
+			l.calls[i].Status = status
+			return
+		}
+	}
 }
 
 // after returns the calls kept whose Seq is above seq, at most limit.
@@ -60,15 +76,19 @@ func (s *Sandbox) Calls() []Call {
 	return s.calls.after(0, s.calls.max)
 }
 
-// statusWriter remembers the status of the answer it writes.
+// statusWriter records the status of the answer it writes in the call
+// log, before the answer is sent.
 type statusWriter struct {
 	http.ResponseWriter
+	log    *callLog
+	seq    int64
 	status int
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.log.answered(w.seq, code)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -79,7 +99,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }

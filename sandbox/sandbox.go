@@ -209,12 +209,8 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer s.persist(r)
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/") && s.calls != nil {
-		sw := &statusWriter{ResponseWriter: w}
-		w = sw
-		at := s.wall.Now()
-		defer func() {
-			s.calls.add(Call{At: at, Method: r.Method, Path: r.URL.Path, Status: sw.status, UserAgent: r.UserAgent()})
-		}()
+		seq := s.calls.add(Call{At: s.wall.Now(), Method: r.Method, Path: r.URL.Path, UserAgent: r.UserAgent()})
+		w = &statusWriter{ResponseWriter: w, log: s.calls, seq: seq}
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		if key := r.Header.Get("X-Api-Key"); key != "" && s.limited(w, key) {
