@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,8 +17,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/centrapos/centrapos/sandbox"
 )
 
 // runCluster runs what a chain of stores runs, on one machine: a Centrapay
@@ -56,21 +53,12 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	sbLn, err := net.Listen("tcp", *sbListen)
+	local, err := startLocalSandbox(*sbListen, logger)
 	if err != nil {
-		return fmt.Errorf("cluster: sandbox listen on %s: %w", *sbListen, err)
+		return fmt.Errorf("cluster: %w", err)
 	}
-	sbURL := "http://" + sbLn.Addr().String()
-	sb, err := sandbox.New(sandbox.Config{PublicURL: sbURL, Logger: logger})
-	if err != nil {
-		sbLn.Close()
-		return err
-	}
-	sbSrv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
-	go sbSrv.Serve(sbLn)
-	defer sbSrv.Close()
-	defer sb.Close()
-	seed := sb.Seed()
+	defer local.close()
+	sbURL, seed := local.publicURL, local.sb.Seed()
 
 	token, err := clusterToken(ctx, *db, seed.ConfigID)
 	if err != nil {
@@ -86,7 +74,7 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		name := fmt.Sprintf("node-%d", i+1)
 		p, url, err := startClusterProc(ctx, self, stderr, name, []string{"serve", "--db", *db, "--instance", name, "--listen", addr,
-			"--centrapay-url", sbURL, "--merchant-account-id", seed.MerchantAccountID, "--merchant-name", "Centrapay Café",
+			"--centrapay-url", local.apiURL, "--merchant-account-id", seed.MerchantAccountID, "--merchant-name", "Centrapay Café",
 			"--timezone", "Pacific/Auckland"}, []string{"CENTRAPAY_API_KEY=" + seed.APIKey})
 		if err != nil {
 			return fmt.Errorf("cluster: %s: %w", name, err)

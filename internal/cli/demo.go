@@ -8,14 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/centrapos/centrapos/internal/server"
 	"github.com/centrapos/centrapos/pos"
-	"github.com/centrapos/centrapos/sandbox"
 )
 
 // demoTerminal is the terminal the demo signs the cashier in as.
@@ -59,32 +57,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	journal := filepath.Join(*dir, "centrapos.db")
 
-	sbLn, err := net.Listen("tcp", *sbListen)
+	// the POS server reaches the sandbox over loopback, phones on the LAN
+	// at --sandbox-listen
+	local, err := startLocalSandbox(*sbListen, logger)
 	if err != nil {
-		return fmt.Errorf("demo: sandbox listen on %s: %w", *sbListen, err)
+		return fmt.Errorf("demo: %w", err)
 	}
-	sbURL := "http://" + sbLn.Addr().String()
-	sb, err := sandbox.New(sandbox.Config{PublicURL: sbURL, Logger: logger})
-	if err != nil {
-		sbLn.Close()
-		return err
-	}
-	sbSrv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
-	go sbSrv.Serve(sbLn)
-	defer sbSrv.Close()
-	defer sb.Close() // ends its webhook deliveries
-	// the POS server reaches the sandbox over loopback: the client sends
-	// its API key in clear only to a loopback address, while phones on the
-	// LAN use --sandbox-listen
-	apiURL := sbURL
-	if ip := sbLn.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
-		loop, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("demo: sandbox loopback listener: %w", err)
-		}
-		go sbSrv.Serve(loop)
-		apiURL = "http://" + loop.Addr().String()
-	}
+	defer local.close()
+	sb, sbURL, apiURL := local.sb, local.publicURL, local.apiURL
 
 	// the sandbox notifies the POS server by webhook, as Centrapay would:
 	// a payment reaches the till at once (polling goes on beside it). The
