@@ -160,7 +160,10 @@ func TestBrowserLayout(t *testing.T) {
 // what is owed in dollars; the customer display says "Paid NZ$10.00 —
 // NZ$10.00 still to pay"; the list marks it; the till can refund what was
 // paid.
-func TestBrowserPartialPayment(t *testing.T) {
+// partPaid signs till-1 in, opens its customer display, and pays a sale
+// of NZ$20.00 by the sandbox's partial scenario: NZ$10.00 paid, NZ$10.00
+// still to pay.
+func partPaid(t *testing.T) (*env, tab, tab) {
 	e := setup(t)
 	root := browser(t)
 	cashier := tab{t, root}
@@ -168,7 +171,6 @@ func TestBrowserPartialPayment(t *testing.T) {
 	display := newTab(t, root)
 	display.do(chromedp.Navigate(e.baseURL + "/display/till-1"))
 	display.until(`!document.getElementById("idle").hidden`)
-
 	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "20.00"))
 	cashier.do(chromedp.Click(chromedp.CSS("#opt-partial")))
 	cashier.do(chromedp.SendKeys(chromedp.CSS("#barcode"), e.sb.Scenarios()["partial"].Barcode))
@@ -176,6 +178,11 @@ func TestBrowserPartialPayment(t *testing.T) {
 	cashier.until(`document.getElementById("current").hidden === false`)
 	e.settle()
 	cashier.until(statusIs("sale-status", "part paid"))
+	return e, cashier, display
+}
+
+func TestBrowserPartialPayment(t *testing.T) {
+	e, cashier, display := partPaid(t)
 	if got := cashier.text("#remaining-text"); got != "Paid NZ$10.00 — NZ$10.00 still to pay" {
 		t.Errorf("till says %q", got)
 	}
@@ -506,20 +513,7 @@ func TestBrowserManagerList(t *testing.T) {
 // list and the customer display then say paid, nothing still to pay; the
 // receipt shows the cash beside Centrapay's payment.
 func TestBrowserTakeTheRest(t *testing.T) {
-	e := setup(t)
-	root := browser(t)
-	cashier := tab{t, root}
-	signedIn(cashier, e, "till-1")
-	display := newTab(t, root)
-	display.do(chromedp.Navigate(e.baseURL + "/display/till-1"))
-	display.until(`!document.getElementById("idle").hidden`)
-	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "20.00"))
-	cashier.do(chromedp.Click(chromedp.CSS("#opt-partial")))
-	cashier.do(chromedp.SendKeys(chromedp.CSS("#barcode"), e.sb.Scenarios()["partial"].Barcode))
-	cashier.do(chromedp.Click(chromedp.CSS("#pay-barcode")))
-	cashier.until(`document.getElementById("current").hidden === false`)
-	e.settle()
-	cashier.until(statusIs("sale-status", "part paid"))
+	e, cashier, display := partPaid(t)
 	if got := cashier.text("#take-cash"); got != "NZ$10.00 in cash" {
 		t.Errorf("the cash button says %q", got)
 	}
