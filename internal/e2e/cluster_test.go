@@ -77,6 +77,46 @@ func TestClusterCommand(t *testing.T) {
 	if err := getJSON(ctx, c, nodes[1]+"/api/v1/sales/"+s.ID, token, &got); err != nil || got.Status != "paid" {
 		t.Fatalf("node-2 reads %+v %v", got, err)
 	}
+	// a sale made at node-1 and cancelled at node-2: node-2 journals the
+	// cancel and nudges node-1, which holds the sale and voids it
+	body, _ = json.Marshal(map[string]any{"value": 800, "externalRef": "CLUSTER-2"})
+	a, err = do(ctx, c, "POST", nodes[0]+"/api/v1/sales", token, newKey(), body)
+	if err != nil || a.status != 201 {
+		t.Fatalf("second sale at node-1: %v %d %s", err, a.status, a.body)
+	}
+	var open saleView
+	json.Unmarshal(a.body, &open)
+	cancelledAt := time.Now()
+	if a, err := do(ctx, c, "POST", nodes[1]+"/api/v1/sales/"+open.ID+"/cancel", token, newKey(), []byte(`{}`)); err != nil || a.status >= 300 {
+		t.Fatalf("cancel at node-2: %v %d %s", err, a.status, a.body)
+	}
+	for {
+		var got saleView
+		if err := getJSON(ctx, c, nodes[1]+"/api/v1/sales/"+open.ID, token, &got); err == nil && got.Status == "cancelled" {
+			break
+		}
+		if !sleep(ctx, 50*time.Millisecond) {
+			t.Fatalf("the sale cancelled at node-2 never ended:\n%s", tail(dir+"/cluster.log", 30))
+		}
+	}
+	led, err := ledger(ctx, c, sandboxInfo{BaseURL: wallet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range led {
+		if e.ExternalRef == "CLUSTER-2" {
+			found = true
+			if e.Status != "cancelled" {
+				t.Errorf("its payment request is %s at Centrapay, want cancelled", e.Status)
+			}
+		}
+	}
+	if !found {
+		t.Error("Centrapay has no payment request of the sale cancelled at node-2")
+	}
+	t.Logf("a sale cancelled at the server not holding it was voided by its holder in %v", time.Since(cancelledAt).Round(time.Millisecond))
+
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
