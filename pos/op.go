@@ -34,6 +34,12 @@ const (
 	OpFailed    OpState = "failed" // Centrapay refused; Error says why
 )
 
+// names reports whether activity a is the one Centrapay's answer to op
+// gave: by its id, or by its number (an answer need not carry an id).
+func (op *Op) names(a *centrapay.Activity) bool {
+	return op.ActivityID != "" && a.ID == op.ActivityID || op.ActivityNumber != "" && string(a.ActivityNumber) == op.ActivityNumber
+}
+
 // Op is a side effect at Centrapay: journaled with its idempotency
 // material before the call, and with its outcome after it. Refunds and
 // pre-auth confirmations are Ops too.

@@ -868,7 +868,7 @@ func amountOf(op *Op) Cents {
 }
 
 // matchOps pairs the succeeded ops of request id with its activities: by
-// the activity id the op's answer gave, then by kind and amount, then by
+// the activity id or number the op's answer gave, then by kind and amount, then by
 // kind alone (an amount that differs). What is left of the period on
 // either side is listed.
 func (rc *reconciler) matchOps(ctx context.Context, id string, s *Sale, ops []*Op, acts []*centrapay.Activity) error {
@@ -891,9 +891,7 @@ func (rc *reconciler) matchOps(ctx context.Context, id string, s *Sale, ops []*O
 		}
 		return left
 	}
-	todo = pass(todo, func(op *Op, a *centrapay.Activity) bool {
-		return op.ActivityID != "" && a.ID == op.ActivityID || op.ActivityNumber != "" && string(a.ActivityNumber) == op.ActivityNumber
-	})
+	todo = pass(todo, (*Op).names)
 	todo = pass(todo, func(op *Op, a *centrapay.Activity) bool { n := amountOf(op); return n < 0 || cents(a.Value) == n })
 	todo = pass(todo, func(*Op, *centrapay.Activity) bool { return true })
 	for _, op := range todo {

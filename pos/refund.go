@@ -382,11 +382,8 @@ func (e *Engine) checkRefund(ctx context.Context, id string) (time.Time, error) 
 // (an answer that gave neither), a refund of the same amount that no
 // other refund of the request names, nil when there is none.
 func refundActivity(op *Op, others []*Op, acts []centrapay.Activity) *centrapay.Activity {
-	named := func(o *Op, a *centrapay.Activity) bool {
-		return o.ActivityID != "" && a.ID == o.ActivityID || o.ActivityNumber != "" && string(a.ActivityNumber) == o.ActivityNumber
-	}
 	for i := range acts {
-		if a := &acts[i]; a.Type == centrapay.ActivityRefund && named(op, a) {
+		if a := &acts[i]; a.Type == centrapay.ActivityRefund && op.names(a) {
 			return a
 		}
 	}
@@ -398,7 +395,7 @@ func refundActivity(op *Op, others []*Op, acts []centrapay.Activity) *centrapay.
 		if a.Type != centrapay.ActivityRefund || cents(a.Value) != Cents(op.Amount) {
 			continue
 		}
-		if !slices.ContainsFunc(others, func(o *Op) bool { return o.ID != op.ID && named(o, a) }) {
+		if !slices.ContainsFunc(others, func(o *Op) bool { return o.ID != op.ID && o.names(a) }) {
 			return a
 		}
 	}
