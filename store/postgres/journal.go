@@ -215,24 +215,6 @@ func (j *Journal) FindSale(ctx context.Context, q pos.SaleQuery) (*pos.Sale, err
 	return query.First(scanJSON[pos.Sale](rows, err))
 }
 
-// where builds a WHERE clause with numbered parameters.
-type where struct {
-	conds []string
-	args  []any
-}
-
-func (w *where) add(cond string, arg any) {
-	w.args = append(w.args, arg)
-	w.conds = append(w.conds, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(w.args))))
-}
-
-func (w *where) String() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
-}
-
 // Sales lists sales, newest first.
 func (j *Journal) Sales(ctx context.Context, f pos.SaleFilter) ([]*pos.Sale, error) {
 	w, orderLimit := query.Sales(query.Postgres, f)

@@ -121,15 +121,12 @@ func (j *Journal) Event(ctx context.Context, id string) (*pos.OutboxEvent, error
 
 // Events lists events, oldest first.
 func (j *Journal) Events(ctx context.Context, f pos.EventFilter) ([]pos.OutboxEvent, error) {
-	var w where
-	if f.Stream != "" {
-		w.add("stream = ?", f.Stream)
-	}
+	w := query.Events(query.Postgres, f)
 	q := `SELECT ` + eventCols + ` FROM outbox_events` + w.String() + ` ORDER BY seq`
 	if f.Limit > 0 {
 		q += ` LIMIT ` + strconv.Itoa(f.Limit)
 	}
-	rows, err := j.pool.Query(ctx, q, w.args...)
+	rows, err := j.pool.Query(ctx, q, w.Args...)
 	if err != nil {
 		return nil, err
 	}
@@ -211,22 +208,13 @@ func (j *Journal) RecordAttempt(ctx context.Context, a pos.Attempt) error {
 
 // Deliveries lists the delivery log, newest event first.
 func (j *Journal) Deliveries(ctx context.Context, f pos.DeliveryFilter) ([]pos.Delivery, error) {
-	var w where
-	if f.EndpointID != "" {
-		w.add("d.endpoint_id = ?", f.EndpointID)
-	}
-	if f.EventID != "" {
-		w.add("d.event_id = ?", f.EventID)
-	}
-	if f.State != "" {
-		w.add("d.state = ?", string(f.State))
-	}
+	w := query.Deliveries(query.Postgres, f)
 	q := `SELECT ` + deliveryCols + ` FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id` + w.String() +
 		` ORDER BY e.seq DESC, d.endpoint_id`
 	if f.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(f.Limit)
 	}
-	return scanDeliveries(j.pool.Query(ctx, q, w.args...))
+	return scanDeliveries(j.pool.Query(ctx, q, w.Args...))
 }
 
 // Redeliver makes an event's deliveries pending again.

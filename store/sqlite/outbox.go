@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/centrapos/centrapos/pos"
@@ -183,11 +182,8 @@ func (j *Journal) Event(ctx context.Context, id string) (*pos.OutboxEvent, error
 
 // Events lists events, oldest first.
 func (j *Journal) Events(ctx context.Context, f pos.EventFilter) ([]pos.OutboxEvent, error) {
-	q, args := `SELECT `+eventCols+` FROM outbox_events`, []any{}
-	if f.Stream != "" {
-		q, args = q+` WHERE stream = ?`, append(args, f.Stream)
-	}
-	q += ` ORDER BY seq`
+	w := query.Events(query.SQLite, f)
+	q, args := `SELECT `+eventCols+` FROM outbox_events`+w.String()+` ORDER BY seq`, w.Args
 	if f.Limit > 0 {
 		q += ` LIMIT ` + strconv.Itoa(f.Limit)
 	}
@@ -272,22 +268,10 @@ func (j *Journal) RecordAttempt(ctx context.Context, a pos.Attempt) error {
 
 // Deliveries lists the delivery log, newest event first.
 func (j *Journal) Deliveries(ctx context.Context, f pos.DeliveryFilter) ([]pos.Delivery, error) {
-	var where []string
-	var args []any
-	if f.EndpointID != "" {
-		where, args = append(where, "d.endpoint_id = ?"), append(args, f.EndpointID)
-	}
-	if f.EventID != "" {
-		where, args = append(where, "d.event_id = ?"), append(args, f.EventID)
-	}
-	if f.State != "" {
-		where, args = append(where, "d.state = ?"), append(args, f.State)
-	}
-	q := `SELECT ` + deliveryCols + ` FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY e.seq DESC, d.endpoint_id"
+	w := query.Deliveries(query.SQLite, f)
+	args := w.Args
+	q := `SELECT ` + deliveryCols + ` FROM webhook_deliveries d JOIN outbox_events e ON e.id = d.event_id` + w.String() +
+		` ORDER BY e.seq DESC, d.endpoint_id`
 	if f.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(f.Limit)
 	}

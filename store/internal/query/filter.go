@@ -103,3 +103,28 @@ func Sales(d Dialect, f pos.SaleFilter) (where *Where, orderLimit string) {
 	}
 	return w, orderLimit
 }
+
+// Events is the WHERE clause of an outbox events query for f.
+func Events(d Dialect, f pos.EventFilter) *Where {
+	w := &Where{d: d}
+	if f.Stream != "" {
+		w.add("stream = ?", f.Stream)
+	}
+	return w
+}
+
+// Deliveries is the WHERE clause of a delivery log query for f, on
+// webhook_deliveries d.
+func Deliveries(d Dialect, f pos.DeliveryFilter) *Where {
+	w := &Where{d: d}
+	if f.EndpointID != "" {
+		w.add("d.endpoint_id = ?", f.EndpointID)
+	}
+	if f.EventID != "" {
+		w.add("d.event_id = ?", f.EventID)
+	}
+	if f.State != "" {
+		w.add("d.state = ?", string(f.State))
+	}
+	return w
+}
