@@ -160,10 +160,10 @@ func TestBrowserLayout(t *testing.T) {
 // what is owed in dollars; the customer display says "Paid NZ$10.00 —
 // NZ$10.00 still to pay"; the list marks it; the till can refund what was
 // paid.
-// partPaid signs till-1 in, opens its customer display, and pays a sale
-// of NZ$20.00 by the sandbox's partial scenario: NZ$10.00 paid, NZ$10.00
-// still to pay.
-func partPaid(t *testing.T) (*env, tab, tab) {
+// atCounter signs till-1 in, opens its customer display, and starts a
+// sale of amount by the barcode of the sandbox's scenario (opting in to
+// part payment when partial), letting the engine poll it once.
+func atCounter(t *testing.T, amount, scenario string, partial bool) (*env, tab, tab) {
 	e := setup(t)
 	root := browser(t)
 	cashier := tab{t, root}
@@ -171,12 +171,21 @@ func partPaid(t *testing.T) (*env, tab, tab) {
 	display := newTab(t, root)
 	display.do(chromedp.Navigate(e.baseURL + "/display/till-1"))
 	display.until(`!document.getElementById("idle").hidden`)
-	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "20.00"))
-	cashier.do(chromedp.Click(chromedp.CSS("#opt-partial")))
-	cashier.do(chromedp.SendKeys(chromedp.CSS("#barcode"), e.sb.Scenarios()["partial"].Barcode))
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), amount))
+	if partial {
+		cashier.do(chromedp.Click(chromedp.CSS("#opt-partial")))
+	}
+	cashier.do(chromedp.SendKeys(chromedp.CSS("#barcode"), e.sb.Scenarios()[scenario].Barcode))
 	cashier.do(chromedp.Click(chromedp.CSS("#pay-barcode")))
 	cashier.until(`document.getElementById("current").hidden === false`)
 	e.settle()
+	return e, cashier, display
+}
+
+// partPaid is a sale of NZ$20.00 at the counter by the sandbox's partial
+// scenario: NZ$10.00 paid, NZ$10.00 still to pay.
+func partPaid(t *testing.T) (*env, tab, tab) {
+	e, cashier, display := atCounter(t, "20.00", "partial", true)
 	cashier.until(statusIs("sale-status", "part paid"))
 	return e, cashier, display
 }
@@ -215,18 +224,7 @@ func TestBrowserPartialPayment(t *testing.T) {
 // reason, on the till, in the list and on the customer display, not
 // "Cancelled".
 func TestBrowserDeclined(t *testing.T) {
-	e := setup(t)
-	root := browser(t)
-	cashier := tab{t, root}
-	signedIn(cashier, e, "till-1")
-	display := newTab(t, root)
-	display.do(chromedp.Navigate(e.baseURL + "/display/till-1"))
-	display.until(`!document.getElementById("idle").hidden`)
-	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "30"))
-	cashier.do(chromedp.SendKeys(chromedp.CSS("#barcode"), e.sb.Scenarios()["insufficient-funds"].Barcode))
-	cashier.do(chromedp.Click(chromedp.CSS("#pay-barcode")))
-	cashier.until(`document.getElementById("current").hidden === false`)
-	e.settle()
+	_, cashier, display := atCounter(t, "30", "insufficient-funds", false)
 	cashier.until(statusIs("sale-status", "declined"))
 	if got := cashier.text("#sale-reason"); !strings.Contains(got, "declined") || !strings.Contains(got, centrapay.CancelPaymentDeclined) {
 		t.Errorf("reason %q", got)
@@ -384,18 +382,7 @@ func TestBrowserLineItems(t *testing.T) {
 // message verbatim. A display opened after a sale ended shows its idle
 // screen.
 func TestBrowserConditionOnDisplay(t *testing.T) {
-	e := setup(t)
-	root := browser(t)
-	cashier := tab{t, root}
-	signedIn(cashier, e, "till-1")
-	display := newTab(t, root)
-	display.do(chromedp.Navigate(e.baseURL + "/display/till-1"))
-	display.until(`!document.getElementById("idle").hidden`)
-	cashier.do(chromedp.SendKeys(chromedp.CSS("#amount"), "30"))
-	cashier.do(chromedp.SendKeys(chromedp.CSS("#barcode"), e.sb.Scenarios()["photo-id"].Barcode))
-	cashier.do(chromedp.Click(chromedp.CSS("#pay-barcode")))
-	cashier.until(`document.getElementById("current").hidden === false`)
-	e.settle()
+	_, cashier, display := atCounter(t, "30", "photo-id", false)
 	cashier.until(`document.getElementById("condition-accept") !== null`)
 	if got := cashier.text(".condition-message"); got != "Check the patron's photo ID: they must be 18 or over." {
 		t.Errorf("till condition %q", got)
