@@ -60,7 +60,7 @@ func runCluster(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer local.close()
 	sbURL, seed := local.publicURL, local.sb.Seed()
 
-	token, err := clusterToken(ctx, *db, seed.ConfigID)
+	token, err := demoToken(ctx, *db, seed.ConfigID) // the demo's manager till
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
@@ -103,12 +103,6 @@ over within 10 s. Press Ctrl-C to stop.
 	case p := <-ended:
 		return fmt.Errorf("cluster: %s stopped on its own: %v", p.name, p.err)
 	}
-}
-
-// clusterToken adds the cluster's manager till to the journal, or gives
-// it a new token when the journal has it.
-func clusterToken(ctx context.Context, db, configID string) (string, error) {
-	return demoToken(ctx, db, configID)
 }
 
 // clusterProc is one server of the cluster.
